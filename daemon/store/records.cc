@@ -1,0 +1,37 @@
+#include "daemon/store/records.h"
+
+namespace agentdraft::store {
+
+namespace {
+struct StateName {
+  ClaimState state;
+  const char* name;
+};
+constexpr StateName kStateNames[] = {
+    {ClaimState::kCommitted, "COMMITTED"}, {ClaimState::kCancelled, "CANCELLED"},
+    {ClaimState::kEvicted, "EVICTED"},     {ClaimState::kHeld, "HELD"},
+    {ClaimState::kReleased, "RELEASED"},   {ClaimState::kExpired, "EXPIRED"},
+    {ClaimState::kDisplaced, "DISPLACED"}, {ClaimState::kConverted, "CONVERTED"},
+};
+}  // namespace
+
+const char* ClaimStateName(ClaimState s) {
+  for (const StateName& n : kStateNames) {
+    if (n.state == s) return n.name;
+  }
+  return "UNKNOWN";
+}
+
+bool ParseClaimState(const std::string& name, ClaimState* out) {
+  for (const StateName& n : kStateNames) {
+    if (name == n.name) {
+      *out = n.state;
+      return true;
+    }
+  }
+  return false;
+}
+
+bool IsActive(ClaimState s) { return s == ClaimState::kCommitted || s == ClaimState::kHeld; }
+
+}  // namespace agentdraft::store

@@ -1,0 +1,109 @@
+// The rows agentdraft keeps, as plain values. Every store (SQLite, later DynamoDB) keeps
+// exactly these; daemon/store/store.h says how they are read and written.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/time.h"
+
+namespace agentdraft::store {
+
+// Per-owner engine settings. An unset field falls back to the daemon's default
+// (agentdraftd --tie-window etc.).
+struct OwnerSettings {
+  std::optional<Duration> tie_window;   // 0–5 s
+  std::optional<Duration> bump_window;
+  std::optional<Duration> hold_ttl;
+  std::optional<int> max_holds_per_agent;
+  std::optional<std::string> timezone;  // IANA name
+};
+
+struct OwnerRecord {
+  std::string id;     // "usr_…"
+  std::string email;  // unique
+  Time created_at;
+  OwnerSettings settings;
+};
+
+struct AgentRecord {
+  std::string id;        // "agt_…"
+  std::string owner_id;
+  std::string name;      // unique per owner
+  int priority = 0;      // 1 = highest
+  int64_t rank_order = 0;  // tiebreak at equal priority: lower stands earlier
+  std::vector<std::string> scopes;
+  std::string key_prefix;  // first characters of the key, for lookup; not secret
+  std::string key_hash;    // keyed BLAKE2b of the whole key, hex
+  Time created_at;
+  std::optional<Time> revoked_at;
+};
+
+enum class ClaimKind { kBooking, kHold };
+
+enum class ClaimState {
+  // bookings
+  kCommitted, kCancelled, kEvicted,
+  // holds
+  kHeld, kReleased, kExpired, kDisplaced, kConverted,
+};
+
+// "COMMITTED", "HELD", … (the wire form) and back; false if unknown.
+const char* ClaimStateName(ClaimState s);
+bool ParseClaimState(const std::string& name, ClaimState* out);
+// True for kCommitted and kHeld: the claim occupies its buckets (a held claim only until
+// expires_at).
+bool IsActive(ClaimState s);
+
+struct ClaimRecord {
+  std::string id;  // "bkg_…" or "hld_…"
+  std::string owner_id;
+  std::string agent_id;
+  ClaimKind kind = ClaimKind::kBooking;
+  ClaimState state = ClaimState::kCommitted;
+  Time start, end;     // [start, end)
+  Time created_at;
+  Time expires_at;     // holds: end of the TTL; bookings: unused (epoch)
+  Time frozen_at;      // bookings: created_at + bump window; holds: unused (epoch)
+  std::optional<Time> ended_at;  // when it left its active state
+  std::string ended_by;          // the claim (bkg_/hld_) or agent that ended it, or ""
+  std::string metadata_json = "{}";  // the request's metadata object
+  std::string title;                 // "" if none
+  std::string invitee_json;          // "" if none, else {"name":…,"email":…}
+  std::string idempotency_key;       // "" if none
+};
+
+// One row of the hash-chained audit log (DESIGN.md §4).
+struct AuditRecord {
+  int64_t seq = 0;        // 1, 2, 3, … without gaps
+  Time at;                // when the change took effect
+  std::string owner_id;
+  std::string actor;      // agent or owner id that caused it
+  std::string subject;    // the agent whose claim it concerns ("" if none)
+  std::string kind;       // "booking.committed", …
+  std::string resource;   // "bkg_…", "hld_…", "agt_…"
+  std::string payload_json;  // canonical JSON
+  std::string prev_hash;     // hex; 64 zeros for seq 1
+  std::string hash;          // hex SHA-256(prev_hash ‖ canonical row)
+};
+
+// The stored answer to an idempotent request, replayed byte for byte.
+struct IdempotencyRecord {
+  std::string agent_id;
+  std::string key;
+  std::string fingerprint;  // hex hash of the canonical request
+  int http_status = 0;
+  std::string response_body;
+  Time created_at;
+};
+
+struct SessionRecord {
+  std::string token_hash;  // hex SHA-256 of the cookie value
+  std::string owner_id;
+  Time created_at;
+  Time expires_at;
+};
+
+}  // namespace agentdraft::store

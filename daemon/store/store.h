@@ -1,0 +1,123 @@
+// Store: the durable home of everything agentdraft decides.
+//
+// The engine (daemon/engine) decides in memory and hands each decision to the store as one
+// Decision: a set of writes that must land atomically and durably, or not at all. The shape
+// is that of a DynamoDB TransactWriteItems: conditional writes on one item per 5-minute
+// bucket plus the rows the decision creates or changes. SQLite (sqlite_store.h) applies it in
+// one transaction; a DynamoDB store applies it as one transaction with condition expressions.
+//
+// Thread-safety: every method may be called from any thread. Apply() callbacks run on a store
+// thread, in submission order.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "daemon/store/records.h"
+
+namespace agentdraft::store {
+
+// Occupancy of one bucket changes from `expected_claim_id` to `new_claim_id`.
+// Bucket b covers [b·5min, (b+1)·5min) in Unix time.
+struct BucketWrite {
+  std::string owner_id;
+  int64_t bucket = 0;
+  std::string expected_claim_id;  // "" = the bucket must be free
+  std::string new_claim_id;       // "" = free the bucket
+};
+
+// One atomic unit of change. Conditions: every BucketWrite's expectation, idempotency keys
+// that must not exist yet, audit seqs that must not exist yet (and must follow the head).
+struct Decision {
+  std::vector<BucketWrite> buckets;
+  std::vector<ClaimRecord> claims;            // inserted, or replaced whole by id
+  std::vector<AuditRecord> audit;             // appended
+  std::vector<IdempotencyRecord> idempotency;  // inserted; must not exist
+  std::vector<OwnerRecord> owners;            // inserted or replaced whole by id
+  std::vector<AgentRecord> agents;            // inserted or replaced whole by id
+  std::vector<SessionRecord> sessions;        // inserted
+};
+
+// What the daemon needs in memory at start-up.
+struct LoadedState {
+  std::vector<OwnerRecord> owners;
+  std::vector<AgentRecord> agents;
+  std::vector<ClaimRecord> active_claims;  // state kCommitted or kHeld (expired holds included)
+  int64_t audit_head_seq = 0;              // 0 when the log is empty
+  std::string audit_head_hash;             // 64 zeros when the log is empty
+};
+
+struct ClaimQuery {
+  std::string owner_id;                 // required
+  std::optional<std::string> agent_id;  // only this agent's claims
+  std::optional<ClaimKind> kind;
+  std::optional<ClaimState> state;
+  std::optional<Time> range_start;      // claims with end > range_start
+  std::optional<Time> range_end;        // claims with start < range_end
+  int limit = 100;
+};
+
+struct AuditQuery {
+  std::string owner_id;                        // required
+  std::optional<std::string> visible_to_agent;  // rows whose actor or subject is this agent
+  std::optional<std::string> resource;
+  std::optional<std::string> kind;
+  int64_t after_seq = 0;                       // rows with seq > after_seq
+  int limit = 100;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // "sqlite", "dynamodb".
+  virtual std::string Name() const = 0;
+
+  // Applies `decision` atomically and durably, then calls `done` exactly once:
+  //   OK          — every write is durable (for SQLite: the transaction's fsync returned);
+  //   Conflict    — a condition failed (a bucket's current claim is not the expected one, an
+  //                 idempotency key or audit seq exists); nothing of this decision was written;
+  //   Unavailable — the store could not write (I/O error, disk full, timeout); nothing of this
+  //                 decision was written.
+  // Decisions are applied and answered in submission order; a later decision sees the writes
+  // of every earlier one that succeeded.
+  virtual void Apply(Decision decision, std::function<void(Status)> done) = 0;
+
+  // Apply() and wait for its result.
+  Status ApplySync(Decision decision);
+
+  // Blocks until every decision submitted before the call has been answered.
+  virtual void Flush() = 0;
+
+  // --- Reads: committed (durable) state only. ---
+
+  virtual Result<LoadedState> Load() = 0;
+
+  // The claim occupying a bucket, or "" when it is free. For tests and checkers.
+  virtual Result<std::string> GetBucket(const std::string& owner_id, int64_t bucket) = 0;
+
+  // NotFound when no such claim.
+  virtual Result<ClaimRecord> GetClaim(const std::string& id) = 0;
+
+  // Matching claims ordered by (start, id), at most q.limit.
+  virtual Result<std::vector<ClaimRecord>> ListClaims(const ClaimQuery& q) = 0;
+
+  // nullopt when (agent_id, key) has no record.
+  virtual Result<std::optional<IdempotencyRecord>> GetIdempotency(const std::string& agent_id,
+                                                                  const std::string& key) = 0;
+
+  // Deletes idempotency records created before `cutoff`; returns how many.
+  virtual Result<int64_t> PurgeIdempotency(Time cutoff) = 0;
+
+  // Matching rows in seq order, at most q.limit.
+  virtual Result<std::vector<AuditRecord>> ListAudit(const AuditQuery& q) = 0;
+
+  // nullopt when no such session.
+  virtual Result<std::optional<SessionRecord>> GetSession(const std::string& token_hash) = 0;
+};
+
+}  // namespace agentdraft::store
