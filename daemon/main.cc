@@ -1,1 +1,106 @@
-int main() { return 1; }  // placeholder
+// agentdraftd: opens the store, starts the engine and the HTTP listener, prints the ready
+// line, and on SIGTERM/SIGINT drains in-flight requests and the pending batch, then exits 0.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "common/ids.h"
+#include "daemon/config.h"
+#include "daemon/store/sqlite_store.h"
+
+using namespace agentdraft;
+
+namespace {
+
+// Reads <dir>/secret.key, creating it (0600, 32 random bytes as hex) on first start.
+Result<std::string> LoadOrCreateSecret(const std::string& dir) {
+  const std::string path = dir + "/secret.key";
+  std::ifstream in(path);
+  std::string secret;
+  if (in && std::getline(in, secret) && secret.size() >= 32) return secret;
+  secret = NewId("", 64);
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  if (fd < 0) return Status::Unavailable("cannot create " + path + ": " + std::strerror(errno));
+  std::string line = secret + "\n";
+  bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) return Status::Unavailable("cannot write " + path);
+  return secret;
+}
+
+int Fail(const std::string& message) {
+  std::fprintf(stderr, "agentdraftd: %s\n", message.c_str());
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int exit_code = 0;
+  auto config = daemon::ParseCommandLine(argc, argv, &exit_code);
+  if (!config) return exit_code;
+  spdlog::set_default_logger(spdlog::stderr_color_mt("agentdraftd"));
+  spdlog::set_level(spdlog::level::from_str(config->log_level));
+
+  // Signals are taken by one thread with sigwait; block them everywhere else first.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  std::error_code ec;
+  std::filesystem::create_directories(config->data_dir, ec);
+  if (ec) return Fail("cannot create data directory " + config->data_dir + ": " + ec.message());
+  ::chmod(config->data_dir.c_str(), 0700);
+  auto secret = LoadOrCreateSecret(config->data_dir);
+  if (!secret.ok()) return Fail(secret.status().message());
+  config->engine.key_secret = *secret;
+
+  store::SqliteStoreOptions store_options;
+  store_options.path = config->data_dir + "/agentdraft.db";
+  auto store = store::SqliteStore::Open(store_options);
+  if (!store.ok()) return Fail("cannot open the store: " + store.status().message());
+
+  SystemClock clock;
+  engine::Engine engine(**store, clock, config->engine);
+  if (Status s = engine.Start(); !s.ok()) return Fail("cannot load state: " + s.ToString());
+
+  api::ApiServer server(engine, config->server);
+  auto port = server.Bind();
+  if (!port.ok()) return Fail(port.status().message());
+
+  std::atomic<bool> signaled{false};
+  std::thread signal_waiter([&] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    signaled = true;
+    spdlog::info("signal {}: draining", sig);
+    server.Stop();
+  });
+  spdlog::info("store sqlite at {} (synchronous=FULL, WAL); tie window {}, bump window {}{}",
+               store_options.path, FormatDuration(config->engine.tie_window),
+               FormatDuration(config->engine.bump_window), config->server.dev_mode ? "; dev mode" : "");
+  std::printf("agentdraftd ready http=http://%s:%d\n", config->server.host.c_str(), *port);
+  std::fflush(stdout);
+
+  server.Serve();  // returns after Stop(), once in-flight requests have been answered
+  engine.Stop();   // settles waiting commits and waits for the store
+  store->reset();
+  if (!signaled) ::kill(::getpid(), SIGTERM);  // wake the signal thread so it can be joined
+  signal_waiter.join();
+  spdlog::info("stopped");
+  return 0;
+}

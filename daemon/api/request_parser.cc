@@ -1,0 +1,219 @@
+#include "daemon/api/request_parser.h"
+
+#include <cmath>
+
+#include "daemon/engine/views.h"
+
+namespace agentdraft::api {
+
+using engine::Outcome;
+
+namespace {
+constexpr size_t kMaxKeyLength = 255;
+constexpr size_t kMaxTitleLength = 500;
+constexpr size_t kMaxMetadataBytes = 16 * 1024;
+constexpr Duration kMaxAvailabilityRange = std::chrono::hours(24 * 31);
+
+std::optional<Time> TimeField(const nlohmann::json& body, const char* field, bool required,
+                              std::vector<FieldProblem>& problems) {
+  auto it = body.find(field);
+  if (it == body.end() || it->is_null()) {
+    if (required) problems.push_back({field, "is required (an RFC 3339 time)"});
+    return std::nullopt;
+  }
+  if (!it->is_string()) {
+    problems.push_back({field, "must be a string (an RFC 3339 time, e.g. 2026-06-01T14:00:00Z)"});
+    return std::nullopt;
+  }
+  auto t = ParseRfc3339(it->get<std::string>());
+  if (!t.ok()) {
+    problems.push_back({field, t.status().message()});
+    return std::nullopt;
+  }
+  return *t;
+}
+
+std::optional<std::string> StringField(const nlohmann::json& body, const char* field,
+                                       size_t max_length, std::vector<FieldProblem>& problems) {
+  auto it = body.find(field);
+  if (it == body.end() || it->is_null()) return std::nullopt;
+  if (!it->is_string()) {
+    problems.push_back({field, "must be a string"});
+    return std::nullopt;
+  }
+  std::string v = it->get<std::string>();
+  if (v.size() > max_length) {
+    problems.push_back({field, "is longer than " + std::to_string(max_length) + " characters"});
+    return std::nullopt;
+  }
+  return v;
+}
+
+void CheckInterval(Time start, Time end, Duration max_claim, std::vector<FieldProblem>& problems) {
+  if (end <= start) {
+    problems.push_back({"end", "must be after start"});
+  } else if (end - start > max_claim) {
+    problems.push_back({"end", "the claim lasts " + FormatDuration(end - start) +
+                                   "; the maximum is " + FormatDuration(max_claim)});
+  }
+}
+}  // namespace
+
+Outcome ValidationError(const std::vector<FieldProblem>& problems) {
+  nlohmann::json details = nlohmann::json::array();
+  std::string message;
+  for (const FieldProblem& p : problems) {
+    details.push_back({{"field", p.field}, {"problem", p.problem}});
+    message += (message.empty() ? "" : "; ") + p.field + ": " + p.problem;
+  }
+  return {400, engine::ErrorBody("validation_error", message, {{"details", details}})};
+}
+
+std::optional<nlohmann::json> ParseObject(const std::string& body, Outcome* error) {
+  nlohmann::json j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) {
+    *error = ValidationError({{"body", "is not valid JSON"}});
+    return std::nullopt;
+  }
+  if (!j.is_object()) {
+    *error = ValidationError({{"body", "must be a JSON object"}});
+    return std::nullopt;
+  }
+  return j;
+}
+
+std::optional<engine::ClaimRequest> ParseClaimRequest(const nlohmann::json& body,
+                                                      const std::string& header_key,
+                                                      const std::string& owner_id,
+                                                      Duration max_claim, Outcome* error) {
+  std::vector<FieldProblem> problems;
+  engine::ClaimRequest r;
+  auto start = TimeField(body, "start", true, problems);
+  auto end = TimeField(body, "end", true, problems);
+  if (start && end) CheckInterval(*start, *end, max_claim, problems);
+  auto key = StringField(body, "idempotency_key", kMaxKeyLength, problems);
+  r.idempotency_key = key ? *key : header_key;
+  if (key && !header_key.empty() && *key != header_key) {
+    problems.push_back({"idempotency_key", "differs from the Idempotency-Key header"});
+  }
+  if (r.idempotency_key.size() > kMaxKeyLength) {
+    problems.push_back({"idempotency_key", "is longer than 255 characters"});
+  }
+  if (auto it = body.find("metadata"); it != body.end() && !it->is_null()) {
+    if (!it->is_object()) {
+      problems.push_back({"metadata", "must be an object"});
+    } else if (it->dump().size() > kMaxMetadataBytes) {
+      problems.push_back({"metadata", "is larger than 16 KiB"});
+    } else {
+      r.metadata = *it;
+    }
+  }
+  if (auto title = StringField(body, "title", kMaxTitleLength, problems)) r.title = *title;
+  if (auto it = body.find("invitee"); it != body.end() && !it->is_null()) {
+    if (!it->is_object()) {
+      problems.push_back({"invitee", "must be an object {name, email}"});
+    } else {
+      nlohmann::json inv = nlohmann::json::object();
+      for (const char* f : {"name", "email"}) {
+        auto v = it->find(f);
+        if (v == it->end() || v->is_null()) continue;
+        if (!v->is_string() || v->get<std::string>().size() > 320) {
+          problems.push_back({std::string("invitee.") + f, "must be a string of at most 320 characters"});
+        } else {
+          inv[f] = *v;
+        }
+      }
+      r.invitee = inv;
+    }
+  }
+  if (auto user = StringField(body, "user_id", 64, problems); user && *user != owner_id) {
+    problems.push_back({"user_id", "is not the calendar this key belongs to (" + owner_id + ")"});
+  }
+  if (auto hold = StringField(body, "hold_id", 64, problems)) r.hold_id = *hold;
+  if (!problems.empty()) {
+    *error = ValidationError(problems);
+    return std::nullopt;
+  }
+  r.start = *start;
+  r.end = *end;
+  return r;
+}
+
+namespace {
+const std::string* Param(const std::multimap<std::string, std::string>& params,
+                         std::initializer_list<const char*> names) {
+  for (const char* n : names) {
+    auto it = params.find(n);
+    if (it != params.end()) return &it->second;
+  }
+  return nullptr;
+}
+
+std::optional<double> Number(const std::string& text) {
+  char* end = nullptr;
+  double v = std::strtod(text.c_str(), &end);
+  if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(v)) return std::nullopt;
+  return v;
+}
+}  // namespace
+
+std::optional<engine::AvailabilityQuery> ParseAvailabilityQuery(
+    const std::multimap<std::string, std::string>& params, Duration max_claim, Outcome* error) {
+  std::vector<FieldProblem> problems;
+  engine::AvailabilityQuery q;
+  auto time_param = [&](std::initializer_list<const char*> names, Time* out) {
+    const std::string* v = Param(params, names);
+    if (v == nullptr) {
+      problems.push_back({*names.begin(), "is required (an RFC 3339 time)"});
+      return false;
+    }
+    auto t = ParseRfc3339(*v);
+    if (!t.ok()) problems.push_back({*names.begin(), t.status().message()});
+    else *out = *t;
+    return t.ok();
+  };
+  bool times_ok = time_param({"range_start", "start"}, &q.range_start);
+  times_ok = time_param({"range_end", "end"}, &q.range_end) && times_ok;
+  if (times_ok && q.range_end <= q.range_start) {
+    problems.push_back({"range_end", "must be after range_start"});
+  } else if (times_ok && q.range_end - q.range_start > kMaxAvailabilityRange) {
+    problems.push_back({"range_end", "the range may span at most 31 days"});
+  }
+  if (const std::string* v = Param(params, {"duration_minutes"})) {
+    auto n = Number(*v);
+    if (!n || *n < 1 || *n * 60e6 > static_cast<double>(max_claim.count())) {
+      problems.push_back({"duration_minutes", "must be a number of minutes from 1 to " +
+                                                  std::to_string(max_claim.count() / 60000000)});
+    } else {
+      q.duration = Duration(static_cast<int64_t>(*n * 60e6));
+    }
+  } else if (const std::string* v = Param(params, {"duration"})) {
+    auto d = ParseDuration(*v);
+    if (!d.ok() || *d < std::chrono::minutes(1) || *d > max_claim) {
+      problems.push_back({"duration", "must be a duration from 1m to " + FormatDuration(max_claim) +
+                                          " (e.g. 30m)"});
+    } else {
+      q.duration = *d;
+    }
+  }
+  if (const std::string* v = Param(params, {"granularity_minutes"})) {
+    auto n = Number(*v);
+    if (!n || *n < 1 || *n > 1440 || *n != std::floor(*n)) {
+      problems.push_back({"granularity_minutes", "must be a whole number of minutes from 1 to 1440"});
+    } else {
+      q.granularity = std::chrono::minutes(static_cast<int64_t>(*n));
+    }
+  }
+  if (const std::string* v = Param(params, {"include_holds"})) {
+    if (*v == "true" || *v == "1") q.include_holds = true;
+    else if (*v == "false" || *v == "0") q.include_holds = false;
+    else problems.push_back({"include_holds", "must be true or false"});
+  }
+  if (!problems.empty()) {
+    *error = ValidationError(problems);
+    return std::nullopt;
+  }
+  return q;
+}
+
+}  // namespace agentdraft::api

@@ -1,0 +1,40 @@
+// RequestParser: turns JSON bodies and query strings into engine requests, collecting every
+// problem as {field, problem} for the 400 `validation_error` (docs/api.md).
+// Thread-safe: pure functions.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "daemon/engine/engine.h"
+
+namespace agentdraft::api {
+
+struct FieldProblem {
+  std::string field;
+  std::string problem;
+};
+
+// An Outcome for a 400 validation_error listing `problems`.
+engine::Outcome ValidationError(const std::vector<FieldProblem>& problems);
+
+// Parses `body` as a JSON object; on failure sets `error` (400) and returns nullopt.
+std::optional<nlohmann::json> ParseObject(const std::string& body, engine::Outcome* error);
+
+// The body of POST /v1/bookings or /v1/holds. `header_key` is the Idempotency-Key header
+// ("" if absent). On failure sets `error` and returns nullopt.
+std::optional<engine::ClaimRequest> ParseClaimRequest(const nlohmann::json& body,
+                                                      const std::string& header_key,
+                                                      const std::string& owner_id,
+                                                      Duration max_claim, engine::Outcome* error);
+
+// The query of GET /v1/availability (`params` as decoded key → value).
+std::optional<engine::AvailabilityQuery> ParseAvailabilityQuery(
+    const std::multimap<std::string, std::string>& params, Duration max_claim,
+    engine::Outcome* error);
+
+}  // namespace agentdraft::api

@@ -1,0 +1,767 @@
+// The engine's decisions: commit, hold, release, cancel, the tie window, expiry.
+#include "daemon/engine/engine.h"
+
+#include <algorithm>
+#include <future>
+
+#include <spdlog/spdlog.h>
+
+#include "common/ids.h"
+#include "daemon/engine/engine_internal.h"
+#include "daemon/engine/views.h"
+
+namespace agentdraft::engine {
+
+using store::ClaimKind;
+using store::ClaimRecord;
+using store::ClaimState;
+
+std::string IdemMapKey(const std::string& agent_id, const std::string& key) {
+  return agent_id + '\n' + key;
+}
+
+bool Principal::HasScope(std::string_view scope) const {
+  if (is_owner()) return true;
+  return std::find(scopes.begin(), scopes.end(), scope) != scopes.end();
+}
+
+Outcome Await(const std::function<void(Done)>& call) {
+  std::promise<Outcome> promise;
+  std::future<Outcome> result = promise.get_future();
+  call([&promise](Outcome o) { promise.set_value(std::move(o)); });
+  return result.get();
+}
+
+namespace {
+
+std::string Fingerprint(std::string_view op, const ClaimRequest& r) {
+  nlohmann::json j = {{"op", op},
+                      {"start", ToMicros(r.start)},
+                      {"end", ToMicros(r.end)},
+                      {"metadata", r.metadata},
+                      {"title", r.title},
+                      {"invitee", r.invitee},
+                      {"hold_id", r.hold_id}};
+  return Sha256Hex(j.dump());
+}
+
+Outcome Error(int status, std::string_view code, std::string_view message,
+              const nlohmann::json& extra = nlohmann::json::object()) {
+  return {status, ErrorBody(code, message, extra)};
+}
+
+std::string Ids(const std::vector<ClaimRecord*>& claims) {
+  std::string out;
+  for (const ClaimRecord* c : claims) out += (out.empty() ? "" : ",") + c->id;
+  return out;
+}
+
+nlohmann::json IdList(const std::vector<ClaimRecord*>& claims) {
+  nlohmann::json a = nlohmann::json::array();
+  for (const ClaimRecord* c : claims) a.push_back(c->id);
+  return a;
+}
+
+}  // namespace
+
+Engine::Engine(store::Store& store, const Clock& clock, EngineOptions options)
+    : store_(store), clock_(clock), options_(std::move(options)) {}
+
+Engine::~Engine() { Stop(); }
+
+// --- Ranking and settings --------------------------------------------------------------
+
+bool Engine::OutranksLocked(const store::AgentRecord& a, const store::AgentRecord& b) const {
+  if (a.priority != b.priority) return a.priority < b.priority;
+  if (a.rank_order != b.rank_order) return a.rank_order < b.rank_order;
+  return a.id < b.id;
+}
+
+bool Engine::IsTopRankedLocked(const store::AgentRecord& a) const {
+  for (const auto& [id, other] : agents_) {
+    if (other.owner_id == a.owner_id && id != a.id && OutranksLocked(other, a)) return false;
+  }
+  return true;
+}
+
+int Engine::RankOf(const store::AgentRecord& a) const {
+  int rank = 1;
+  for (const auto& [id, other] : agents_) {
+    if (other.owner_id == a.owner_id && id != a.id && OutranksLocked(other, a)) ++rank;
+  }
+  return rank;
+}
+
+Duration Engine::TieWindow(const Calendar& c) const {
+  return c.owner.settings.tie_window.value_or(options_.tie_window);
+}
+Duration Engine::BumpWindow(const Calendar& c) const {
+  return c.owner.settings.bump_window.value_or(options_.bump_window);
+}
+Duration Engine::HoldTtl(const Calendar& c) const {
+  return c.owner.settings.hold_ttl.value_or(options_.hold_ttl);
+}
+int Engine::MaxHolds(const Calendar& c) const {
+  return c.owner.settings.max_holds_per_agent.value_or(options_.max_holds_per_agent);
+}
+
+Engine::Calendar* Engine::FindCalendar(const std::string& owner_id) {
+  auto it = calendars_.find(owner_id);
+  return it == calendars_.end() ? nullptr : it->second.get();
+}
+
+// --- Idempotency -----------------------------------------------------------------------
+
+bool Engine::IdempotencyGate(const Principal& p, const ClaimRequest& r,
+                             const std::string& fingerprint,
+                             const std::optional<store::IdempotencyRecord>& stored,
+                             Outcome* early) {
+  if (r.idempotency_key.empty()) return true;
+  const std::string map_key = IdemMapKey(p.agent_id, r.idempotency_key);
+  const Time cutoff = clock_.Now() - options_.idempotency_ttl;
+  std::lock_guard<std::mutex> lock(idem_mu_);
+  auto judge = [&](const std::string& fp, const store::IdempotencyRecord* rec) {
+    if (fp != fingerprint) {
+      *early = Error(422, "idempotency_mismatch",
+                     "idempotency key \"" + r.idempotency_key +
+                         "\" was already used with a different request; use a new key");
+    } else if (rec == nullptr) {
+      *early = Error(409, "idempotency_in_flight",
+                     "a request with idempotency key \"" + r.idempotency_key +
+                         "\" is still being decided; retry shortly");
+    } else {
+      *early = Outcome{rec->http_status, rec->response_body};
+    }
+    return false;
+  };
+  if (auto it = in_flight_.find(map_key); it != in_flight_.end()) return judge(it->second, nullptr);
+  if (auto it = recent_.find(map_key); it != recent_.end() && it->second.created_at > cutoff) {
+    return judge(it->second.fingerprint, &it->second);
+  }
+  if (stored && stored->created_at > cutoff) return judge(stored->fingerprint, &*stored);
+  in_flight_[map_key] = fingerprint;
+  return true;
+}
+
+void Engine::FinishEarly(const Principal& p, const ClaimRequest& r) {
+  if (r.idempotency_key.empty()) return;
+  std::lock_guard<std::mutex> lock(idem_mu_);
+  in_flight_.erase(IdemMapKey(p.agent_id, r.idempotency_key));
+}
+
+// --- Recording a step ------------------------------------------------------------------
+
+void Engine::Answer(Txn& txn, Done done, Outcome outcome, const Principal& p,
+                    const ClaimRequest& r, const std::string& fingerprint) {
+  Txn::Answer a{std::move(done), outcome, "", fingerprint};
+  if (!r.idempotency_key.empty()) {
+    a.idem_map_key = IdemMapKey(p.agent_id, r.idempotency_key);
+    txn.decision.idempotency.push_back({p.agent_id, r.idempotency_key, fingerprint,
+                                        outcome.status, outcome.body, clock_.Now()});
+  }
+  txn.answers.push_back(std::move(a));
+}
+
+void Engine::BeginTxn(Txn& txn) {
+  txn.chain_seq_before = chain_.head_seq();
+  txn.chain_hash_before = chain_.head_hash();
+}
+
+void Engine::Submit(Txn& txn) {
+  if (txn.decision.audit.empty() && txn.decision.claims.empty() &&
+      txn.decision.idempotency.empty()) {
+    for (auto& a : txn.answers) a.done(std::move(a.outcome));
+    return;
+  }
+  auto shared = std::make_shared<Txn>(std::move(txn));
+  store::Decision decision = std::move(shared->decision);
+  store_.Apply(std::move(decision), [this, shared](Status s) { OnApplied(std::move(s), shared); });
+}
+
+void Engine::OnApplied(Status status, std::shared_ptr<Txn> txn) {
+  if (!status.ok()) {
+    spdlog::error("store refused a decision ({}); reloading state from the store",
+                  status.ToString());
+    reload_needed_ = true;
+    timer_cv_.notify_all();
+  }
+  {
+    std::lock_guard<std::mutex> lock(idem_mu_);
+    const Time now = clock_.Now();
+    for (const auto& a : txn->answers) {
+      if (a.idem_map_key.empty()) continue;
+      in_flight_.erase(a.idem_map_key);
+      if (!status.ok()) continue;
+      const size_t nl = a.idem_map_key.find('\n');
+      recent_[a.idem_map_key] = {a.idem_map_key.substr(0, nl), a.idem_map_key.substr(nl + 1),
+                                 a.fingerprint, a.outcome.status, a.outcome.body, now};
+      recent_order_.emplace_back(now, a.idem_map_key);
+    }
+    while (!recent_order_.empty() && recent_order_.front().first < now - 5min) {
+      recent_.erase(recent_order_.front().second);
+      recent_order_.pop_front();
+    }
+  }
+  for (auto& a : txn->answers) {
+    if (status.ok()) {
+      a.done(std::move(a.outcome));
+    } else {
+      a.done(Error(503, "unavailable",
+                   "the store could not record the decision (" + status.message() +
+                       "); nothing was acknowledged — retry with the same idempotency key"));
+    }
+  }
+}
+
+// --- Claims in memory ------------------------------------------------------------------
+
+void Engine::InsertClaim(Calendar& cal, std::unique_ptr<ClaimRecord> claim, Txn& txn) {
+  const BucketRange range = BucketRange::Of(claim->start, claim->end);
+  for (int64_t b = range.first; b < range.last; ++b) cal.occupancy[b] = claim.get();
+  if (claim->kind == ClaimKind::kHold) cal.holds_by_agent[claim->agent_id].insert(claim->id);
+  txn.decision.claims.push_back(*claim);
+  cal.active[claim->id] = std::move(claim);
+}
+
+void Engine::RemoveClaim(Calendar& cal, ClaimRecord* claim, ClaimState state, Time ended_at,
+                         const std::string& ended_by, const BucketRange* keep, Txn& txn) {
+  const BucketRange range = BucketRange::Of(claim->start, claim->end);
+  for (int64_t b = range.first; b < range.last; ++b) {
+    auto it = cal.occupancy.find(b);
+    if (it == cal.occupancy.end() || it->second != claim) continue;
+    if (keep == nullptr || !keep->Contains(b)) {
+      txn.decision.buckets.push_back({cal.owner.id, b, claim->id, ""});
+    }
+    cal.occupancy.erase(it);
+  }
+  claim->state = state;
+  claim->ended_at = ended_at;
+  claim->ended_by = ended_by;
+  txn.decision.claims.push_back(*claim);
+  if (claim->kind == ClaimKind::kHold) {
+    auto it = cal.holds_by_agent.find(claim->agent_id);
+    if (it != cal.holds_by_agent.end()) it->second.erase(claim->id);
+  }
+  cal.active.erase(claim->id);  // destroys *claim
+}
+
+void Engine::ExpireHold(Calendar& cal, ClaimRecord* hold, const BucketRange* keep, Txn& txn) {
+  const Time expired_at = hold->expires_at;
+  txn.decision.audit.push_back(chain_.Append(
+      clock_.Now(), cal.owner.id, "system", hold->agent_id, "hold.expired", hold->id,
+      {{"hold_id", hold->id}, {"agent_id", hold->agent_id}, {"expired_at", FormatRfc3339(expired_at)}}));
+  RemoveClaim(cal, hold, ClaimState::kExpired, expired_at, "", keep, txn);
+}
+
+// --- Judging a claim against the calendar ----------------------------------------------
+
+Engine::Verdict Engine::Evaluate(Calendar& cal, const store::AgentRecord& me,
+                                 const BucketRange& range, bool is_hold, Time now) {
+  Verdict v;
+  std::vector<const ClaimRecord*> seen;
+  for (int64_t b = range.first; b < range.last; ++b) {
+    auto it = cal.occupancy.find(b);
+    if (it == cal.occupancy.end()) continue;
+    ClaimRecord* o = it->second;
+    if (std::find(seen.begin(), seen.end(), o) != seen.end()) continue;
+    seen.push_back(o);
+    auto block = [&](const char* reason) {
+      if (v.blocker == nullptr) {
+        v.blocker = o;
+        v.reason = reason;
+      }
+    };
+    const store::AgentRecord& holder = agents_.at(o->agent_id);
+    if (o->kind == ClaimKind::kHold) {
+      if (now >= o->expires_at) {
+        v.expired.push_back(o);
+      } else if (o->agent_id == me.id) {
+        if (is_hold) block("overlaps_own"); else v.convert.push_back(o);
+      } else if (is_hold ? OutranksLocked(me, holder) : me.priority <= holder.priority) {
+        v.displace.push_back(o);
+      } else {
+        block("held");
+      }
+    } else if (o->agent_id == me.id) {
+      block("overlaps_own");
+    } else if (!OutranksLocked(me, holder)) {
+      block("outranked");
+    } else if (is_hold) {
+      block("booked");
+    } else if (now < o->frozen_at) {
+      v.evict.push_back(o);
+    } else {
+      block("frozen");
+    }
+  }
+  return v;
+}
+
+namespace {
+std::string ConflictMessage(const std::string& reason, const ClaimRecord& c,
+                            const store::AgentRecord& holder, const store::AgentRecord& me) {
+  const std::string who = holder.name + " (priority " + std::to_string(holder.priority) + ")";
+  if (reason == "outranked") {
+    return "slot taken: " + c.id + " of " + who + " outranks you (priority " +
+           std::to_string(me.priority) + ")";
+  }
+  if (reason == "frozen") {
+    return "slot taken: you outrank " + who + ", but its booking " + c.id +
+           " froze at " + FormatRfc3339(c.frozen_at) + " when its bump window closed";
+  }
+  if (reason == "held") {
+    return "slot held by " + who + " (" + c.id + ", until " + FormatRfc3339(c.expires_at) + ")";
+  }
+  if (reason == "booked") {
+    return "slot booked by " + who + " (" + c.id +
+           "); a hold never displaces a booking: commit to bump it inside its bump window";
+  }
+  return "your own " + std::string(c.kind == ClaimKind::kHold ? "hold " : "booking ") + c.id +
+         " already covers part of this interval";
+}
+}  // namespace
+
+void Engine::Reject(Calendar& cal, const Principal& p, const ClaimRequest& r, bool is_hold,
+                    const Verdict& v, const std::string& fingerprint, Done done, Txn& txn) {
+  const store::AgentRecord& me = agents_.at(p.agent_id);
+  const ClaimRecord& c = *v.blocker;
+  const store::AgentRecord& holder = agents_.at(c.agent_id);
+  nlohmann::json payload = {{"agent_id", me.id},
+                            {"priority", me.priority},
+                            {"start", FormatRfc3339(r.start)},
+                            {"end", FormatRfc3339(r.end)},
+                            {"reason", v.reason},
+                            {"winning_claim_id", c.id},
+                            {"winning_agent_id", holder.id},
+                            {"winning_agent_priority", holder.priority}};
+  store::AuditRecord row = chain_.Append(clock_.Now(), cal.owner.id, me.id, me.id,
+                                         is_hold ? "hold.rejected" : "booking.rejected", c.id,
+                                         payload);
+  nlohmann::json extra = {{"reason", v.reason},
+                          {"winning_booking_id", c.id},
+                          {"winning_agent_id", holder.id},
+                          {"winning_agent_priority", holder.priority},
+                          {"your_priority", me.priority},
+                          {"audit_id", row.seq},
+                          {"audit_hash", row.hash}};
+  txn.decision.audit.push_back(std::move(row));
+  Answer(txn, std::move(done), Error(409, "outranked", ConflictMessage(v.reason, c, holder, me), extra), p, r,
+         fingerprint);
+}
+
+// --- Commit ----------------------------------------------------------------------------
+
+void Engine::Commit(const Principal& p, ClaimRequest r, Done done) {
+  const std::string fingerprint = Fingerprint("commit", r);
+  std::optional<store::IdempotencyRecord> stored;
+  if (!r.idempotency_key.empty()) {
+    auto got = store_.GetIdempotency(p.agent_id, r.idempotency_key);
+    if (!got.ok()) return done(Error(503, "unavailable", got.status().message()));
+    stored = std::move(got.value());
+  }
+  Outcome early;
+  if (!IdempotencyGate(p, r, fingerprint, stored, &early)) return done(std::move(early));
+
+  std::vector<std::pair<Done, Outcome>> immediate;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    Calendar* cal = FindCalendar(p.owner_id);
+    auto agent = agents_.find(p.agent_id);
+    if (cal == nullptr || agent == agents_.end() || stopping_) {
+      FinishEarly(p, r);
+      immediate.emplace_back(std::move(done), Error(503, "unavailable", "the daemon is stopping"));
+    } else {
+      const Time now = clock_.Now();
+      const BucketRange range = BucketRange::Of(r.start, r.end);
+      Pending pending{next_pending_id_++, p,     std::move(r),          fingerprint,
+                      range,              now,   now + TieWindow(*cal), std::move(done)};
+      if (TieWindow(*cal) == Duration(0) || IsTopRankedLocked(agent->second)) {
+        cal->pending.push_back(std::move(pending));
+        DecideNow(*cal, std::prev(cal->pending.end()));
+      } else {
+        cal->pending.push_back(std::move(pending));
+        timer_cv_.notify_all();
+      }
+    }
+  }
+  for (auto& [d, o] : immediate) d(std::move(o));
+}
+
+void Engine::DecideNow(Calendar& cal, std::list<Pending>::iterator it) {
+  Txn txn;
+  BeginTxn(txn);
+  const bool won = DecideCommit(cal, *it, txn);
+  const BucketRange range = it->range;
+  cal.pending.erase(it);
+  if (won) {
+    // Every waiting claim on this slot is outranked by the winner: settle it now.
+    for (auto q = cal.pending.begin(); q != cal.pending.end();) {
+      if (q->range.Overlaps(range)) {
+        DecideCommit(cal, *q, txn);
+        q = cal.pending.erase(q);
+      } else {
+        ++q;
+      }
+    }
+  }
+  Submit(txn);
+}
+
+bool Engine::DecideCommit(Calendar& cal, Pending& pending, Txn& txn) {
+  const Principal& p = pending.principal;
+  const ClaimRequest& r = pending.request;
+  const store::AgentRecord& me = agents_.at(p.agent_id);
+  const Time now = clock_.Now();
+  Verdict v = Evaluate(cal, me, pending.range, /*is_hold=*/false, now);
+  if (v.blocker != nullptr) {
+    for (ClaimRecord* h : v.expired) ExpireHold(cal, h, nullptr, txn);
+    Reject(cal, p, r, false, v, pending.fingerprint, std::move(pending.done), txn);
+    return false;
+  }
+
+  auto booking = std::make_unique<ClaimRecord>();
+  booking->id = NewId("bkg_");
+  booking->owner_id = cal.owner.id;
+  booking->agent_id = me.id;
+  booking->kind = ClaimKind::kBooking;
+  booking->state = ClaimState::kCommitted;
+  booking->start = r.start;
+  booking->end = r.end;
+  booking->created_at = FromMicros(ToMicros(now) / 1000 * 1000);
+  booking->frozen_at = booking->created_at + BumpWindow(cal);
+  booking->metadata_json = r.metadata.dump();
+  booking->title = r.title;
+  booking->invitee_json = r.invitee.is_null() ? "" : r.invitee.dump();
+  booking->idempotency_key = r.idempotency_key;
+
+  // Bucket writes first, against the occupants as they are now.
+  for (int64_t b = pending.range.first; b < pending.range.last; ++b) {
+    auto it = cal.occupancy.find(b);
+    txn.decision.buckets.push_back(
+        {cal.owner.id, b, it == cal.occupancy.end() ? "" : it->second->id, booking->id});
+  }
+  const nlohmann::json converted = IdList(v.convert), displaced = IdList(v.displace),
+                       evicted = IdList(v.evict);
+  for (ClaimRecord* h : v.expired) ExpireHold(cal, h, &pending.range, txn);
+  for (ClaimRecord* h : v.convert) {
+    txn.decision.audit.push_back(chain_.Append(now, cal.owner.id, me.id, me.id, "hold.converted",
+                                               h->id, {{"hold_id", h->id}, {"booking_id", booking->id}}));
+    RemoveClaim(cal, h, ClaimState::kConverted, now, booking->id, &pending.range, txn);
+  }
+  for (ClaimRecord* h : v.displace) {
+    txn.decision.audit.push_back(chain_.Append(
+        now, cal.owner.id, me.id, h->agent_id, "hold.displaced", h->id,
+        {{"hold_id", h->id}, {"agent_id", h->agent_id}, {"displaced_by", booking->id},
+         {"displaced_by_agent", me.id}}));
+    RemoveClaim(cal, h, ClaimState::kDisplaced, now, booking->id, &pending.range, txn);
+  }
+  for (ClaimRecord* b : v.evict) {
+    txn.decision.audit.push_back(chain_.Append(
+        now, cal.owner.id, me.id, b->agent_id, "booking.evicted", b->id,
+        {{"booking_id", b->id}, {"agent_id", b->agent_id}, {"evicted_by", booking->id},
+         {"evicted_by_agent", me.id}, {"created_at", FormatRfc3339(b->created_at)},
+         {"frozen_at", FormatRfc3339(b->frozen_at)}}));
+    RemoveClaim(cal, b, ClaimState::kEvicted, now, booking->id, &pending.range, txn);
+  }
+  store::AuditRecord row = chain_.Append(
+      now, cal.owner.id, me.id, me.id, "booking.committed", booking->id,
+      {{"agent_id", me.id}, {"priority", me.priority}, {"start", FormatRfc3339(r.start)},
+       {"end", FormatRfc3339(r.end)}, {"frozen_at", FormatRfc3339(booking->frozen_at)},
+       {"converted_hold_ids", converted}, {"displaced_hold_ids", displaced},
+       {"evicted_booking_ids", evicted}});
+  nlohmann::json body = BookingJson(*booking, me.priority);
+  body["audit_id"] = row.seq;
+  body["audit_hash"] = row.hash;
+  body["converted_hold_ids"] = converted;
+  body["displaced_hold_ids"] = displaced;
+  body["evicted_booking_ids"] = evicted;
+  txn.decision.audit.push_back(std::move(row));
+  if (!v.evict.empty() || !v.displace.empty()) {
+    spdlog::debug("{} by {} took the slot from [{}]", booking->id, me.name,
+                  Ids(v.evict) + Ids(v.displace));
+  }
+  InsertClaim(cal, std::move(booking), txn);
+  Answer(txn, std::move(pending.done), {201, body.dump()}, p, r, pending.fingerprint);
+  return true;
+}
+
+// --- The tie window --------------------------------------------------------------------
+
+bool Engine::RunDueLocked(bool force, Time* next) {
+  const Time now = clock_.Now();
+  for (auto& [owner_id, cal_ptr] : calendars_) {
+    Calendar& cal = *cal_ptr;
+    // Highest-ranked due claim first; a claim waits while an outranking claim on its slot
+    // is still waiting too.
+    std::list<Pending>::iterator best = cal.pending.end();
+    for (auto it = cal.pending.begin(); it != cal.pending.end(); ++it) {
+      if (!force && it->deadline > now) continue;
+      const store::AgentRecord& a = agents_.at(it->principal.agent_id);
+      bool blocked = false;
+      for (auto q = cal.pending.begin(); q != cal.pending.end() && !blocked; ++q) {
+        blocked = q != it && q->range.Overlaps(it->range) &&
+                  OutranksLocked(agents_.at(q->principal.agent_id), a);
+      }
+      if (blocked) continue;
+      if (best == cal.pending.end() || OutranksLocked(a, agents_.at(best->principal.agent_id))) {
+        best = it;
+      }
+    }
+    if (best != cal.pending.end()) {
+      DecideNow(cal, best);
+      return true;
+    }
+  }
+  *next = Time::max();
+  for (auto& [owner_id, cal_ptr] : calendars_) {
+    for (const Pending& p : cal_ptr->pending) *next = std::min(*next, p.deadline);
+  }
+  return false;
+}
+
+Time Engine::RunDue() {
+  std::lock_guard<std::mutex> lock(mu_);
+  Time next;
+  while (RunDueLocked(stopping_, &next)) {
+  }
+  return next;
+}
+
+// --- Holds -----------------------------------------------------------------------------
+
+void Engine::Hold(const Principal& p, ClaimRequest r, Done done) {
+  const std::string fingerprint = Fingerprint("hold", r);
+  std::optional<store::IdempotencyRecord> stored;
+  if (!r.idempotency_key.empty()) {
+    auto got = store_.GetIdempotency(p.agent_id, r.idempotency_key);
+    if (!got.ok()) return done(Error(503, "unavailable", got.status().message()));
+    stored = std::move(got.value());
+  }
+  Outcome early;
+  if (!IdempotencyGate(p, r, fingerprint, stored, &early)) return done(std::move(early));
+
+  std::lock_guard<std::mutex> lock(mu_);
+  Calendar* cal = FindCalendar(p.owner_id);
+  if (cal == nullptr || stopping_ || !agents_.count(p.agent_id)) {
+    FinishEarly(p, r);
+    return done(Error(503, "unavailable", "the daemon is stopping"));
+  }
+  Txn txn;
+  BeginTxn(txn);
+  DecideHold(*cal, p, r, fingerprint, std::move(done), txn);
+  Submit(txn);
+}
+
+void Engine::DecideHold(Calendar& cal, const Principal& p, const ClaimRequest& r,
+                        const std::string& fingerprint, Done done, Txn& txn) {
+  const store::AgentRecord& me = agents_.at(p.agent_id);
+  const Time now = clock_.Now();
+  int active_holds = 0;
+  for (const std::string& id : cal.holds_by_agent[me.id]) {
+    if (cal.active.at(id)->expires_at > now) ++active_holds;
+  }
+  if (active_holds >= MaxHolds(cal)) {
+    FinishEarly(p, r);
+    txn.answers.push_back({std::move(done),
+                           Error(422, "hold_limit",
+                                 "you already have " + std::to_string(active_holds) +
+                                     " active holds (the limit is " +
+                                     std::to_string(MaxHolds(cal)) + "); release one first",
+                                 {{"limit", MaxHolds(cal)}}),
+                           "", ""});
+    return;
+  }
+  const BucketRange range = BucketRange::Of(r.start, r.end);
+  Verdict v = Evaluate(cal, me, range, /*is_hold=*/true, now);
+  if (v.blocker != nullptr) {
+    for (ClaimRecord* h : v.expired) ExpireHold(cal, h, nullptr, txn);
+    Reject(cal, p, r, true, v, fingerprint, std::move(done), txn);
+    return;
+  }
+  auto hold = std::make_unique<ClaimRecord>();
+  hold->id = NewId("hld_");
+  hold->owner_id = cal.owner.id;
+  hold->agent_id = me.id;
+  hold->kind = ClaimKind::kHold;
+  hold->state = ClaimState::kHeld;
+  hold->start = r.start;
+  hold->end = r.end;
+  hold->created_at = FromMicros(ToMicros(now) / 1000 * 1000);
+  hold->expires_at = hold->created_at + HoldTtl(cal);
+  hold->metadata_json = r.metadata.dump();
+  hold->idempotency_key = r.idempotency_key;
+  for (int64_t b = range.first; b < range.last; ++b) {
+    auto it = cal.occupancy.find(b);
+    txn.decision.buckets.push_back(
+        {cal.owner.id, b, it == cal.occupancy.end() ? "" : it->second->id, hold->id});
+  }
+  const nlohmann::json displaced = IdList(v.displace);
+  for (ClaimRecord* h : v.expired) ExpireHold(cal, h, &range, txn);
+  for (ClaimRecord* h : v.displace) {
+    txn.decision.audit.push_back(chain_.Append(
+        now, cal.owner.id, me.id, h->agent_id, "hold.displaced", h->id,
+        {{"hold_id", h->id}, {"agent_id", h->agent_id}, {"displaced_by", hold->id},
+         {"displaced_by_agent", me.id}}));
+    RemoveClaim(cal, h, ClaimState::kDisplaced, now, hold->id, &range, txn);
+  }
+  store::AuditRecord row = chain_.Append(
+      now, cal.owner.id, me.id, me.id, "hold.created", hold->id,
+      {{"agent_id", me.id}, {"priority", me.priority}, {"start", FormatRfc3339(r.start)},
+       {"end", FormatRfc3339(r.end)}, {"expires_at", FormatRfc3339(hold->expires_at)},
+       {"displaced_hold_ids", displaced}});
+  nlohmann::json body = HoldJson(*hold, me.priority);
+  body["audit_id"] = row.seq;
+  body["audit_hash"] = row.hash;
+  body["displaced_hold_ids"] = displaced;
+  txn.decision.audit.push_back(std::move(row));
+  InsertClaim(cal, std::move(hold), txn);
+  Answer(txn, std::move(done), {201, body.dump()}, p, r, fingerprint);
+}
+
+void Engine::SweepExpiredHolds() {
+  std::lock_guard<std::mutex> lock(mu_);
+  const Time now = clock_.Now();
+  for (auto& [owner_id, cal] : calendars_) {
+    std::vector<ClaimRecord*> expired;
+    for (auto& [agent_id, ids] : cal->holds_by_agent) {
+      for (const std::string& id : ids) {
+        ClaimRecord* h = cal->active.at(id).get();
+        if (h->expires_at <= now) expired.push_back(h);
+      }
+    }
+    if (expired.empty()) continue;
+    Txn txn;
+    BeginTxn(txn);
+    for (ClaimRecord* h : expired) ExpireHold(*cal, h, nullptr, txn);
+    Submit(txn);
+  }
+}
+
+// --- Release and cancel ----------------------------------------------------------------
+
+void Engine::Release(const Principal& p, const std::string& hold_id, Done done) {
+  auto answer = [&](const std::string& status) {
+    return Outcome{200, nlohmann::json{{"hold_id", hold_id}, {"status", status}}.dump()};
+  };
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    Calendar* cal = FindCalendar(p.owner_id);
+    auto it = cal ? cal->active.find(hold_id) : decltype(cal->active.end()){};
+    if (cal != nullptr && it != cal->active.end() && it->second->kind == ClaimKind::kHold &&
+        (p.is_owner() || it->second->agent_id == p.agent_id)) {
+      ClaimRecord* h = it->second.get();
+      const Time now = clock_.Now();
+      Txn txn;
+      BeginTxn(txn);
+      if (h->expires_at <= now) {
+        ExpireHold(*cal, h, nullptr, txn);
+        txn.answers.push_back({std::move(done), answer("EXPIRED"), "", ""});
+      } else {
+        const std::string actor = p.is_owner() ? p.owner_id : p.agent_id;
+        txn.decision.audit.push_back(chain_.Append(now, cal->owner.id, actor, h->agent_id,
+                                                   "hold.released", h->id,
+                                                   {{"hold_id", h->id}, {"agent_id", h->agent_id}}));
+        RemoveClaim(*cal, h, ClaimState::kReleased, now, actor, nullptr, txn);
+        txn.answers.push_back({std::move(done), answer("RELEASED"), "", ""});
+      }
+      Submit(txn);
+      return;
+    }
+  }
+  auto claim = store_.GetClaim(hold_id);
+  if (claim.ok() && claim->kind == ClaimKind::kHold && claim->owner_id == p.owner_id &&
+      (p.is_owner() || claim->agent_id == p.agent_id)) {
+    return done(answer(store::ClaimStateName(claim->state)));
+  }
+  if (!claim.ok() && claim.status().code() != StatusCode::kNotFound) {
+    return done(Error(503, "unavailable", claim.status().message()));
+  }
+  done(Error(404, "not_found", "no hold " + hold_id + " of yours"));
+}
+
+void Engine::Cancel(const Principal& p, const std::string& booking_id, Done done) {
+  auto answer = [&](const std::string& status) {
+    return Outcome{200, nlohmann::json{{"booking_id", booking_id}, {"status", status}}.dump()};
+  };
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    Calendar* cal = FindCalendar(p.owner_id);
+    auto it = cal ? cal->active.find(booking_id) : decltype(cal->active.end()){};
+    if (cal != nullptr && it != cal->active.end() && it->second->kind == ClaimKind::kBooking &&
+        (p.is_owner() || it->second->agent_id == p.agent_id)) {
+      ClaimRecord* b = it->second.get();
+      const Time now = clock_.Now();
+      const std::string actor = p.is_owner() ? p.owner_id : p.agent_id;
+      Txn txn;
+      BeginTxn(txn);
+      txn.decision.audit.push_back(chain_.Append(now, cal->owner.id, actor, b->agent_id,
+                                                 "booking.cancelled", b->id,
+                                                 {{"booking_id", b->id}, {"agent_id", b->agent_id}}));
+      RemoveClaim(*cal, b, ClaimState::kCancelled, now, actor, nullptr, txn);
+      txn.answers.push_back({std::move(done), answer("CANCELLED"), "", ""});
+      Submit(txn);
+      return;
+    }
+  }
+  auto claim = store_.GetClaim(booking_id);
+  if (claim.ok() && claim->kind == ClaimKind::kBooking && claim->owner_id == p.owner_id &&
+      (p.is_owner() || claim->agent_id == p.agent_id)) {
+    if (claim->state == ClaimState::kEvicted) {
+      return done(Error(409, "invalid_state",
+                        "booking " + booking_id + " was evicted by " + claim->ended_by +
+                            "; there is nothing to cancel",
+                        {{"status", "EVICTED"}}));
+    }
+    return done(answer(store::ClaimStateName(claim->state)));
+  }
+  if (!claim.ok() && claim.status().code() != StatusCode::kNotFound) {
+    return done(Error(503, "unavailable", claim.status().message()));
+  }
+  done(Error(404, "not_found", "no booking " + booking_id + " of yours"));
+}
+
+// --- Availability ----------------------------------------------------------------------
+
+Outcome Engine::Availability(const Principal& p, const AvailabilityQuery& q) {
+  const int64_t g = std::chrono::duration_cast<Duration>(q.granularity).count();
+  const int64_t d = q.duration.count();
+  const int64_t rs = ToMicros(q.range_start), re = ToMicros(q.range_end);
+  nlohmann::json slots = nlohmann::json::array();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    Calendar* cal = FindCalendar(p.owner_id);
+    const Time now = clock_.Now();
+    const BucketRange all = BucketRange::Of(q.range_start, q.range_end);
+    // busy_before[i] = busy buckets among all.first .. all.first+i-1.
+    std::vector<int32_t> busy_before(all.size() + 1, 0);
+    for (int64_t i = 0; i < all.size(); ++i) {
+      bool busy = false;
+      if (cal != nullptr) {
+        auto it = cal->occupancy.find(all.first + i);
+        if (it != cal->occupancy.end()) {
+          const ClaimRecord* c = it->second;
+          busy = c->kind == ClaimKind::kBooking ||
+                 (c->expires_at > now && (q.include_holds || c->agent_id != p.agent_id));
+        }
+      }
+      busy_before[i + 1] = busy_before[i] + (busy ? 1 : 0);
+    }
+    for (int64_t s = FloorDiv(rs + g - 1, g) * g; s + d <= re; s += g) {
+      const BucketRange r = BucketRange::Of(FromMicros(s), FromMicros(s + d));
+      if (busy_before[r.last - all.first] - busy_before[r.first - all.first] == 0) {
+        slots.push_back({{"start", FormatRfc3339(FromMicros(s))},
+                         {"end", FormatRfc3339(FromMicros(s + d))}});
+      }
+    }
+  }
+  nlohmann::json body = {{"slots", std::move(slots)},
+                         {"range_start", FormatRfc3339(q.range_start)},
+                         {"range_end", FormatRfc3339(q.range_end)},
+                         {"duration_minutes", d / 60000000.0},
+                         {"granularity_minutes", g / 60000000.0}};
+  if (d % 60000000 == 0) body["duration_minutes"] = d / 60000000;
+  if (g % 60000000 == 0) body["granularity_minutes"] = g / 60000000;
+  return {200, body.dump()};
+}
+
+}  // namespace agentdraft::engine

@@ -1,0 +1,248 @@
+// Engine: decides who gets a slot (DESIGN.md §3), and hands every decision to the Store.
+//
+// The engine keeps each owner's calendar in memory (agents and their rank, active claims,
+// bucket occupancy, commits waiting out the tie window) and decides under one lock. A decision
+// becomes one store::Decision (bucket writes with their expected occupants, claim rows, audit
+// rows, idempotency records); the answers to the requests it settles are delivered only after
+// the store reports it durable. So a 201 is never sent for a booking that could be lost.
+//
+// Requests are asynchronous: Commit/Hold/Release/Cancel take a `Done` callback that is called
+// exactly once, on the caller's, the engine's or the store's thread. A Done callback must not
+// call back into the engine.
+//
+// Time comes only from the injected Clock. With `run_timer_thread` the engine settles tie
+// windows and sweeps expired holds by itself; tests turn it off, move a FakeClock, and call
+// RunDue().
+//
+// Thread-safe.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "daemon/engine/audit_chain.h"
+#include "daemon/engine/buckets.h"
+#include "daemon/store/store.h"
+
+namespace agentdraft::engine {
+
+using namespace std::chrono_literals;
+
+struct EngineOptions {
+  // Defaults for owners who have not chosen their own (store::OwnerSettings).
+  Duration tie_window = 20ms;
+  Duration bump_window = 30s;
+  Duration hold_ttl = 30s;
+  int max_holds_per_agent = 20;
+  Duration max_claim = 8h;
+  Duration idempotency_ttl = 24h;
+  // Secret for the keyed hashes of API keys and session tokens (any length; 32 bytes random).
+  std::string key_secret;
+  bool run_timer_thread = true;
+  // How often the timer thread marks expired holds when nothing else does.
+  Duration sweep_interval = 1s;
+};
+
+// The answer to a request: an HTTP status and the exact JSON body.
+struct Outcome {
+  int status = 0;
+  std::string body;
+};
+using Done = std::function<void(Outcome)>;
+
+// Who is calling: an agent (API key) or the calendar's owner (session, later the socket).
+struct Principal {
+  enum class Kind { kAgent, kOwner };
+  Kind kind = Kind::kAgent;
+  std::string owner_id;
+  std::string agent_id;  // kAgent only
+  std::vector<std::string> scopes;
+
+  bool is_owner() const { return kind == Kind::kOwner; }
+  // Owners have every scope.
+  bool HasScope(std::string_view scope) const;
+};
+
+// A commit or hold, already parsed and type-checked by the API layer.
+struct ClaimRequest {
+  Time start;
+  Time end;
+  std::string idempotency_key;  // "" = none
+  nlohmann::json metadata = nlohmann::json::object();
+  std::string title;            // "" = none
+  nlohmann::json invitee;       // null = none
+  std::string hold_id;          // commit: the hold to convert ("" = any overlapping own hold)
+};
+
+struct AvailabilityQuery {
+  Time range_start;
+  Time range_end;
+  Duration duration = 30min;
+  Duration granularity = 5min;
+  bool include_holds = false;  // count the caller's own holds as busy
+};
+
+// An agent as the API shows it.
+struct AgentView {
+  store::AgentRecord record;
+  int rank = 0;  // 1 = top
+};
+
+struct CreatedAgent {
+  AgentView agent;
+  std::string plaintext_key;  // shown once
+};
+
+struct SessionGrant {
+  std::string cookie_value;
+  store::OwnerRecord owner;
+};
+
+// The canonical scopes an agent gets when created without a list.
+const std::vector<std::string>& AllAgentScopes();
+
+class Engine {
+ public:
+  Engine(store::Store& store, const Clock& clock, EngineOptions options);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Loads the calendars from the store and starts the timer thread (if configured).
+  Status Start();
+  // Settles every waiting commit now, stops the timer thread, and waits for the store.
+  void Stop();
+
+  // --- Agent operations (DESIGN.md §3). REQUIRES: principal is an agent. ---
+  void Commit(const Principal& principal, ClaimRequest request, Done done);
+  void Hold(const Principal& principal, ClaimRequest request, Done done);
+  void Release(const Principal& principal, const std::string& hold_id, Done done);
+  // The booking's agent or the owner.
+  void Cancel(const Principal& principal, const std::string& booking_id, Done done);
+  // Free slots from the engine's current view (committed bookings, unexpired holds).
+  Outcome Availability(const Principal& principal, const AvailabilityQuery& query);
+
+  // Settles the tie-window commits whose time has come; returns when the next one is due
+  // (Time::max() if none). Called by the timer thread, or by tests after moving the clock.
+  Time RunDue();
+  // Marks holds whose TTL has passed as expired (audit row each). Called by the timer thread.
+  void SweepExpiredHolds();
+
+  // --- Owners, agents, keys, sessions. ---
+  // Dev-mode magic link: a one-time token for `email`, valid 15 minutes.
+  std::string IssueMagicToken(const std::string& email);
+  // Redeems a magic token: finds or creates the owner for its email, opens a session.
+  Result<SessionGrant> RedeemMagicToken(const std::string& token);
+  Result<Principal> AuthenticateKey(std::string_view api_key);
+  Result<Principal> AuthenticateSession(std::string_view cookie_value);
+  // AlreadyExists when the name is taken; InvalidArgument for a bad name, priority or scope.
+  Result<CreatedAgent> CreateAgent(const std::string& owner_id, const std::string& name,
+                                   std::optional<int> priority, std::vector<std::string> scopes);
+  std::vector<AgentView> ListAgents(const std::string& owner_id);
+  Result<AgentView> GetAgent(const std::string& agent_id);
+
+  store::Store& store() { return store_; }
+  const Clock& clock() const { return clock_; }
+  const EngineOptions& options() const { return options_; }
+
+ private:
+  struct Pending;
+  struct Calendar;
+  struct Txn;
+  struct Verdict;
+
+  // Decisions (engine.cc). All REQUIRE mu_ held.
+  bool IdempotencyGate(const Principal& p, const ClaimRequest& r, const std::string& fingerprint,
+                       const std::optional<store::IdempotencyRecord>& stored, Outcome* early);
+  void FinishEarly(const Principal& p, const ClaimRequest& r);
+  void DecideNow(Calendar& cal, std::list<Pending>::iterator it);
+  bool DecideCommit(Calendar& cal, Pending& pending, Txn& txn);  // true when it won
+  void DecideHold(Calendar& cal, const Principal& p, const ClaimRequest& r,
+                  const std::string& fingerprint, Done done, Txn& txn);
+  Verdict Evaluate(Calendar& cal, const store::AgentRecord& me, const BucketRange& range,
+                   bool is_hold, Time now);
+  void Reject(Calendar& cal, const Principal& p, const ClaimRequest& r, bool is_hold,
+              const Verdict& v, const std::string& fingerprint, Done done, Txn& txn);
+  void InsertClaim(Calendar& cal, std::unique_ptr<store::ClaimRecord> claim, Txn& txn);
+  // Takes `claim` out of the calendar; frees its buckets except those in `keep` (nullable:
+  // free all), which the caller is about to give to a new claim.
+  void RemoveClaim(Calendar& cal, store::ClaimRecord* claim, store::ClaimState state,
+                   Time ended_at, const std::string& ended_by, const BucketRange* keep, Txn& txn);
+  void ExpireHold(Calendar& cal, store::ClaimRecord* hold, const BucketRange* keep, Txn& txn);
+  // Queues `outcome` for after the step is durable, with its idempotency record.
+  void Answer(Txn& txn, Done done, Outcome outcome, const Principal& p, const ClaimRequest& r,
+              const std::string& fingerprint);
+  void BeginTxn(Txn& txn);
+  void Submit(Txn& txn);
+  void OnApplied(Status status, std::shared_ptr<Txn> txn);  // store thread; takes no mu_
+  bool RunDueLocked(bool force, Time* next);  // decides at most one claim; true if it did
+  bool OutranksLocked(const store::AgentRecord& a, const store::AgentRecord& b) const;
+  bool IsTopRankedLocked(const store::AgentRecord& a) const;
+  int RankOf(const store::AgentRecord& a) const;
+  Duration TieWindow(const Calendar& cal) const;
+  Duration BumpWindow(const Calendar& cal) const;
+  Duration HoldTtl(const Calendar& cal) const;
+  int MaxHolds(const Calendar& cal) const;
+  Calendar* FindCalendar(const std::string& owner_id);
+
+  // Owners, agents, loading (engine_admin.cc).
+  std::string KeyedHash(std::string_view secret_text) const;
+  Status LoadLocked();
+  Calendar& AddCalendarLocked(const store::OwnerRecord& owner);
+  void TimerLoop();
+
+  store::Store& store_;
+  const Clock& clock_;
+  const EngineOptions options_;
+
+  mutable std::mutex mu_;
+  std::condition_variable timer_cv_;
+  bool stopping_ = false;
+  std::atomic<bool> reload_needed_{false};
+  std::unordered_map<std::string, std::unique_ptr<Calendar>> calendars_;  // by owner id
+  std::unordered_map<std::string, store::AgentRecord> agents_;            // by agent id
+  std::unordered_map<std::string, std::string> agent_by_key_hash_;
+  std::unordered_map<std::string, std::string> owner_by_email_;
+  std::unordered_map<std::string, std::string> owner_by_session_hash_;
+  struct MagicToken {
+    std::string email;
+    Time expires_at;
+  };
+  std::unordered_map<std::string, MagicToken> magic_tokens_;
+  AuditChain chain_;
+  int64_t next_rank_order_ = 1;
+  uint64_t next_pending_id_ = 1;
+
+  // Idempotency: requests being decided, and recent answers (the store keeps all of them;
+  // the recent map covers the moment between a store lookup and taking the lock). Guarded by
+  // idem_mu_, never held together with mu_ in the other order (mu_ first, then idem_mu_), so
+  // that store callbacks can finish requests without the engine lock.
+  std::mutex idem_mu_;
+  std::unordered_map<std::string, std::string> in_flight_;  // agent\nkey → fingerprint
+  std::unordered_map<std::string, store::IdempotencyRecord> recent_;
+  std::deque<std::pair<Time, std::string>> recent_order_;
+  Time last_purge_;
+
+  std::thread timer_;
+};
+
+// Waits for an asynchronous engine call: Await([&](Done d) { engine.Commit(p, r, d); }).
+Outcome Await(const std::function<void(Done)>& call);
+
+}  // namespace agentdraft::engine

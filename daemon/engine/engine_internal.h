@@ -1,0 +1,56 @@
+// Private state of the Engine, shared by engine.cc (decisions) and engine_admin.cc (owners,
+// agents, keys). Not part of the engine's interface.
+#pragma once
+
+#include "daemon/engine/engine.h"
+
+namespace agentdraft::engine {
+
+// A commit waiting out its tie window.
+struct Engine::Pending {
+  uint64_t id = 0;
+  Principal principal;
+  ClaimRequest request;
+  std::string fingerprint;
+  BucketRange range;
+  Time arrival;
+  Time deadline;
+  Done done;
+};
+
+// One owner's calendar in memory: every active claim and the bucket each occupies.
+struct Engine::Calendar {
+  store::OwnerRecord owner;
+  std::unordered_map<std::string, std::unique_ptr<store::ClaimRecord>> active;  // by id
+  std::unordered_map<int64_t, store::ClaimRecord*> occupancy;                   // bucket → claim
+  std::unordered_map<std::string, std::unordered_set<std::string>> holds_by_agent;
+  std::list<Pending> pending;
+};
+
+// What one engine step writes, and the answers to send once it is durable.
+struct Engine::Txn {
+  struct Answer {
+    Done done;
+    Outcome outcome;
+    std::string idem_map_key;  // "" when the request had no idempotency key
+    std::string fingerprint;
+  };
+  store::Decision decision;
+  std::vector<Answer> answers;
+  int64_t chain_seq_before = 0;
+  std::string chain_hash_before;
+};
+
+// How a claim fares against the calendar's current occupants.
+struct Engine::Verdict {
+  const store::ClaimRecord* blocker = nullptr;  // first claim that keeps the slot
+  std::string reason;                           // outranked / frozen / held / overlaps_own / booked
+  std::vector<store::ClaimRecord*> convert;     // own holds (commit)
+  std::vector<store::ClaimRecord*> displace;    // others' holds
+  std::vector<store::ClaimRecord*> evict;       // others' bookings inside the bump window
+  std::vector<store::ClaimRecord*> expired;     // holds past their TTL
+};
+
+std::string IdemMapKey(const std::string& agent_id, const std::string& key);
+
+}  // namespace agentdraft::engine
