@@ -106,6 +106,16 @@ void ApiServer::RegisterRoutes() {
   });
   RegisterAgentRoutes();
   RegisterOwnerRoutes();
+  // Methods no route uses: 405 on a known path, 404 elsewhere.
+  auto unsupported = [](const httplib::Request& req, httplib::Response& res) {
+    if (KnownPath(req.path)) {
+      RespondError(res, "method_not_allowed", req.method + " is not supported on " + req.path);
+    } else {
+      RespondError(res, "not_found", "no route " + req.method + " " + req.path);
+    }
+  };
+  http_.Put(".*", unsupported);
+  http_.Patch(".*", unsupported);
 }
 
 // --- Authentication --------------------------------------------------------------------

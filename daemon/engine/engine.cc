@@ -50,12 +50,6 @@ Outcome Error(int status, std::string_view code, std::string_view message,
   return {status, ErrorBody(code, message, extra)};
 }
 
-std::string Ids(const std::vector<ClaimRecord*>& claims) {
-  std::string out;
-  for (const ClaimRecord* c : claims) out += (out.empty() ? "" : ",") + c->id;
-  return out;
-}
-
 nlohmann::json IdList(const std::vector<ClaimRecord*>& claims) {
   nlohmann::json a = nlohmann::json::array();
   for (const ClaimRecord* c : claims) a.push_back(c->id);
@@ -242,7 +236,8 @@ void Engine::RemoveClaim(Calendar& cal, ClaimRecord* claim, ClaimState state, Ti
     auto it = cal.holds_by_agent.find(claim->agent_id);
     if (it != cal.holds_by_agent.end()) it->second.erase(claim->id);
   }
-  cal.active.erase(claim->id);  // destroys *claim
+  const std::string id = claim->id;  // erase's key must not live in the erased element
+  cal.active.erase(id);               // destroys *claim
 }
 
 void Engine::ExpireHold(Calendar& cal, ClaimRecord* hold, const BucketRange* keep, Txn& txn) {
@@ -476,10 +471,6 @@ bool Engine::DecideCommit(Calendar& cal, Pending& pending, Txn& txn) {
   body["displaced_hold_ids"] = displaced;
   body["evicted_booking_ids"] = evicted;
   txn.decision.audit.push_back(std::move(row));
-  if (!v.evict.empty() || !v.displace.empty()) {
-    spdlog::debug("{} by {} took the slot from [{}]", booking->id, me.name,
-                  Ids(v.evict) + Ids(v.displace));
-  }
   InsertClaim(cal, std::move(booking), txn);
   Answer(txn, std::move(pending.done), {201, body.dump()}, p, r, pending.fingerprint);
   return true;

@@ -1,0 +1,102 @@
+#include "daemon/store/sqlite_rows.h"
+
+#include <nlohmann/json.hpp>
+
+namespace agentdraft::store {
+
+const char* const kOwnerColumns = "id, email, created_at, settings";
+const char* const kAgentColumns =
+    "id, owner_id, name, priority, rank_order, scopes, key_prefix, key_hash, created_at, revoked_at";
+const char* const kClaimColumns =
+    "id, owner_id, agent_id, kind, state, start_us, end_us, created_at, expires_at, frozen_at, "
+    "ended_at, ended_by, metadata, title, invitee, idempotency_key";
+const char* const kAuditColumns =
+    "seq, at, owner_id, actor, subject, kind, resource, payload, prev_hash, hash";
+
+std::string SettingsToJson(const OwnerSettings& s) {
+  nlohmann::json j = nlohmann::json::object();
+  if (s.tie_window) j["tie_window_us"] = s.tie_window->count();
+  if (s.bump_window) j["bump_window_us"] = s.bump_window->count();
+  if (s.hold_ttl) j["hold_ttl_us"] = s.hold_ttl->count();
+  if (s.max_holds_per_agent) j["max_holds_per_agent"] = *s.max_holds_per_agent;
+  if (s.timezone) j["timezone"] = *s.timezone;
+  return j.dump();
+}
+
+OwnerSettings SettingsFromJson(const std::string& json) {
+  OwnerSettings s;
+  nlohmann::json j = nlohmann::json::parse(json, nullptr, false);
+  if (!j.is_object()) return s;
+  if (j.contains("tie_window_us")) s.tie_window = Duration(j["tie_window_us"].get<int64_t>());
+  if (j.contains("bump_window_us")) s.bump_window = Duration(j["bump_window_us"].get<int64_t>());
+  if (j.contains("hold_ttl_us")) s.hold_ttl = Duration(j["hold_ttl_us"].get<int64_t>());
+  if (j.contains("max_holds_per_agent")) s.max_holds_per_agent = j["max_holds_per_agent"].get<int>();
+  if (j.contains("timezone")) s.timezone = j["timezone"].get<std::string>();
+  return s;
+}
+
+namespace {
+std::optional<Time> OptTime(const Stmt& s, int col) {
+  return s.IsNull(col) ? std::nullopt : std::optional<Time>(FromMicros(s.Int(col)));
+}
+}  // namespace
+
+OwnerRecord OwnerFromRow(const Stmt& s) {
+  return {s.Text(0), s.Text(1), FromMicros(s.Int(2)), SettingsFromJson(s.Text(3))};
+}
+
+AgentRecord AgentFromRow(const Stmt& s) {
+  AgentRecord a;
+  a.id = s.Text(0);
+  a.owner_id = s.Text(1);
+  a.name = s.Text(2);
+  a.priority = static_cast<int>(s.Int(3));
+  a.rank_order = s.Int(4);
+  nlohmann::json scopes = nlohmann::json::parse(s.Text(5), nullptr, false);
+  if (scopes.is_array()) {
+    for (const auto& x : scopes) a.scopes.push_back(x.get<std::string>());
+  }
+  a.key_prefix = s.Text(6);
+  a.key_hash = s.Text(7);
+  a.created_at = FromMicros(s.Int(8));
+  a.revoked_at = OptTime(s, 9);
+  return a;
+}
+
+ClaimRecord ClaimFromRow(const Stmt& s) {
+  ClaimRecord c;
+  c.id = s.Text(0);
+  c.owner_id = s.Text(1);
+  c.agent_id = s.Text(2);
+  c.kind = s.Text(3) == "hold" ? ClaimKind::kHold : ClaimKind::kBooking;
+  ParseClaimState(s.Text(4), &c.state);
+  c.start = FromMicros(s.Int(5));
+  c.end = FromMicros(s.Int(6));
+  c.created_at = FromMicros(s.Int(7));
+  c.expires_at = FromMicros(s.Int(8));
+  c.frozen_at = FromMicros(s.Int(9));
+  c.ended_at = OptTime(s, 10);
+  c.ended_by = s.Text(11);
+  c.metadata_json = s.Text(12);
+  c.title = s.Text(13);
+  c.invitee_json = s.Text(14);
+  c.idempotency_key = s.Text(15);
+  return c;
+}
+
+AuditRecord AuditFromRow(const Stmt& s) {
+  AuditRecord a;
+  a.seq = s.Int(0);
+  a.at = FromMicros(s.Int(1));
+  a.owner_id = s.Text(2);
+  a.actor = s.Text(3);
+  a.subject = s.Text(4);
+  a.kind = s.Text(5);
+  a.resource = s.Text(6);
+  a.payload_json = s.Text(7);
+  a.prev_hash = s.Text(8);
+  a.hash = s.Text(9);
+  return a;
+}
+
+}  // namespace agentdraft::store

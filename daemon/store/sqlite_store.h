@@ -1,0 +1,98 @@
+// SqliteStore: the embedded Store, on one SQLite file (or in memory, for tests).
+//
+// Durability: WAL with synchronous=FULL, both read back at Open (Open fails otherwise).
+// Writes: one writer thread owns the write connection. It takes every queued Decision (up to
+// `max_batch`) as one batch, applies each inside its own SAVEPOINT inside one
+// `BEGIN IMMEDIATE … COMMIT` — one fsync for the batch (group commit) — and only then runs
+// the callbacks, in submission order. A decision whose conditions fail is rolled back to its
+// savepoint and answered Conflict; the others in the batch still land.
+// Reads: a small pool of reader connections that see committed data only. (In memory, reads
+// share the writer's connection under a mutex.)
+//
+// Thread-safe.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "daemon/store/store.h"
+
+struct sqlite3;
+
+namespace agentdraft::store {
+
+struct SqliteStoreOptions {
+  std::string path;           // a file, or ":memory:"
+  int max_batch = 512;        // decisions per transaction
+  int reader_connections = 4;
+};
+
+class SqliteStore final : public Store {
+ public:
+  // Opens (creating if needed) and migrates the database.
+  static Result<std::unique_ptr<SqliteStore>> Open(const SqliteStoreOptions& options);
+  ~SqliteStore() override;  // drains the queue, then closes
+
+  std::string Name() const override { return "sqlite"; }
+  void Apply(Decision decision, std::function<void(Status)> done) override;
+  void Flush() override;
+
+  Result<LoadedState> Load() override;
+  Result<std::string> GetBucket(const std::string& owner_id, int64_t bucket) override;
+  Result<ClaimRecord> GetClaim(const std::string& id) override;
+  Result<std::vector<ClaimRecord>> ListClaims(const ClaimQuery& q) override;
+  Result<std::optional<IdempotencyRecord>> GetIdempotency(const std::string& agent_id,
+                                                          const std::string& key) override;
+  Result<int64_t> PurgeIdempotency(Time cutoff) override;
+  Result<std::vector<AuditRecord>> ListAudit(const AuditQuery& q) override;
+  Result<std::optional<SessionRecord>> GetSession(const std::string& token_hash) override;
+
+  // PRAGMA `name` as text ("synchronous" → "2", "journal_mode" → "wal").
+  Result<std::string> PragmaValue(const std::string& name);
+  // PRAGMA integrity_check; OK when it says "ok".
+  Status IntegrityCheck();
+
+  class Connection;  // a sqlite3* with its cached statements (sqlite_connection.h)
+
+ private:
+  struct Pending {
+    Decision decision;
+    std::function<void(Status)> done;
+    uint64_t ticket;
+  };
+
+  explicit SqliteStore(SqliteStoreOptions options);
+  Status Init();
+  void WriterLoop();
+  void RunBatch(std::vector<Pending>& batch);
+  Status ApplyOne(const Decision& d, int64_t* audit_head);
+
+  // A reader connection, locked for the caller's use.
+  class ReaderLease;
+  ReaderLease Reader();
+
+  const SqliteStoreOptions options_;
+  const bool in_memory_;
+  std::string uri_;
+  std::unique_ptr<Connection> writer_;
+  std::vector<std::unique_ptr<Connection>> readers_;
+  std::vector<std::unique_ptr<std::mutex>> reader_mu_;
+  std::mutex memory_mu_;  // in memory: serializes the writer and the readers on one connection
+
+  std::mutex mu_;
+  std::condition_variable work_cv_;
+  std::condition_variable done_cv_;
+  std::deque<Pending> queue_;  // GUARDED_BY(mu_)
+  uint64_t next_ticket_ = 1;   // GUARDED_BY(mu_)
+  uint64_t answered_ = 0;      // GUARDED_BY(mu_): every ticket ≤ this has been answered
+  bool stopping_ = false;      // GUARDED_BY(mu_)
+  int64_t audit_head_ = 0;     // writer thread only
+  std::thread writer_thread_;
+};
+
+}  // namespace agentdraft::store

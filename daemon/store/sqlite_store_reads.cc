@@ -1,0 +1,184 @@
+// SqliteStore: reads, on reader connections (committed data only).
+#include <atomic>
+
+#include "daemon/store/sqlite_connection.h"
+#include "daemon/store/sqlite_rows.h"
+#include "daemon/store/sqlite_store.h"
+
+namespace agentdraft::store {
+
+class SqliteStore::ReaderLease {
+ public:
+  ReaderLease(Connection& c, std::unique_lock<std::mutex> lock) : conn_(&c), lock_(std::move(lock)) {}
+  Connection& operator*() { return *conn_; }
+  Connection* operator->() { return conn_; }
+
+ private:
+  Connection* conn_;
+  std::unique_lock<std::mutex> lock_;
+};
+
+SqliteStore::ReaderLease SqliteStore::Reader() {
+  if (in_memory_) return ReaderLease(*writer_, std::unique_lock<std::mutex>(memory_mu_));
+  static std::atomic<size_t> next{0};
+  const size_t n = readers_.size();
+  const size_t first = next++ % n;
+  for (size_t i = 0; i < n; ++i) {
+    size_t k = (first + i) % n;
+    std::unique_lock<std::mutex> lock(*reader_mu_[k], std::try_to_lock);
+    if (lock.owns_lock()) return ReaderLease(*readers_[k], std::move(lock));
+  }
+  return ReaderLease(*readers_[first], std::unique_lock<std::mutex>(*reader_mu_[first]));
+}
+
+namespace {
+#define PREPARE_READ(var, conn, sql)            \
+  auto var##_ = (conn)->Prepare(sql);           \
+  if (!var##_.ok()) return var##_.status();     \
+  Stmt var(*var##_)
+
+// Steps `s` to the end, calling `row` for each row; Unavailable on an error.
+template <typename F>
+Status EachRow(SqliteStore::Connection& c, Stmt& s, F row) {
+  while (true) {
+    int rc = s.Step();
+    if (rc == SQLITE_DONE) return Status::Ok();
+    if (rc != SQLITE_ROW) return c.Error(rc, "read");
+    row();
+  }
+}
+}  // namespace
+
+Result<LoadedState> SqliteStore::Load() {
+  auto c = Reader();
+  LoadedState out;
+  {
+    PREPARE_READ(s, c, std::string("SELECT ") + kOwnerColumns + " FROM owners ORDER BY created_at, id");
+    if (Status st = EachRow(*c, s, [&] { out.owners.push_back(OwnerFromRow(s)); }); !st.ok()) return st;
+  }
+  {
+    PREPARE_READ(s, c, std::string("SELECT ") + kAgentColumns + " FROM agents ORDER BY rank_order");
+    if (Status st = EachRow(*c, s, [&] { out.agents.push_back(AgentFromRow(s)); }); !st.ok()) return st;
+  }
+  {
+    PREPARE_READ(s, c, std::string("SELECT ") + kClaimColumns +
+                           " FROM claims WHERE state IN ('COMMITTED', 'HELD')");
+    if (Status st = EachRow(*c, s, [&] { out.active_claims.push_back(ClaimFromRow(s)); }); !st.ok()) return st;
+  }
+  {
+    PREPARE_READ(s, c, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1");
+    out.audit_head_hash = std::string(64, '0');
+    if (Status st = EachRow(*c, s, [&] {
+          out.audit_head_seq = s.Int(0);
+          out.audit_head_hash = s.Text(1);
+        });
+        !st.ok()) {
+      return st;
+    }
+  }
+  return out;
+}
+
+Result<std::string> SqliteStore::GetBucket(const std::string& owner_id, int64_t bucket) {
+  auto c = Reader();
+  PREPARE_READ(s, c, "SELECT claim_id FROM buckets WHERE owner_id=? AND bucket=?");
+  s.Bind(1, owner_id).Bind(2, bucket);
+  std::string id;
+  if (Status st = EachRow(*c, s, [&] { id = s.Text(0); }); !st.ok()) return st;
+  return id;
+}
+
+Result<ClaimRecord> SqliteStore::GetClaim(const std::string& id) {
+  auto c = Reader();
+  PREPARE_READ(s, c, std::string("SELECT ") + kClaimColumns + " FROM claims WHERE id=?");
+  s.Bind(1, id);
+  std::optional<ClaimRecord> found;
+  if (Status st = EachRow(*c, s, [&] { found = ClaimFromRow(s); }); !st.ok()) return st;
+  if (!found) return Status::NotFound("no claim " + id);
+  return *found;
+}
+
+Result<std::vector<ClaimRecord>> SqliteStore::ListClaims(const ClaimQuery& q) {
+  std::string sql = std::string("SELECT ") + kClaimColumns + " FROM claims WHERE owner_id=?1";
+  if (q.agent_id) sql += " AND agent_id=?2";
+  if (q.kind) sql += " AND kind=?3";
+  if (q.state) sql += " AND state=?4";
+  if (q.range_start) sql += " AND end_us>?5";
+  if (q.range_end) sql += " AND start_us<?6";
+  sql += " ORDER BY start_us, id LIMIT ?7";
+  auto c = Reader();
+  PREPARE_READ(s, c, sql);
+  s.Bind(1, q.owner_id);
+  if (q.agent_id) s.Bind(2, *q.agent_id);
+  if (q.kind) s.Bind(3, std::string(*q.kind == ClaimKind::kHold ? "hold" : "booking"));
+  if (q.state) s.Bind(4, std::string(ClaimStateName(*q.state)));
+  if (q.range_start) s.Bind(5, ToMicros(*q.range_start));
+  if (q.range_end) s.Bind(6, ToMicros(*q.range_end));
+  s.Bind(7, int64_t{q.limit});
+  std::vector<ClaimRecord> out;
+  if (Status st = EachRow(*c, s, [&] { out.push_back(ClaimFromRow(s)); }); !st.ok()) return st;
+  return out;
+}
+
+Result<std::optional<IdempotencyRecord>> SqliteStore::GetIdempotency(const std::string& agent_id,
+                                                                     const std::string& key) {
+  auto c = Reader();
+  PREPARE_READ(s, c,
+               "SELECT fingerprint, http_status, response, created_at FROM idempotency "
+               "WHERE agent_id=? AND key=?");
+  s.Bind(1, agent_id).Bind(2, key);
+  std::optional<IdempotencyRecord> found;
+  if (Status st = EachRow(*c, s, [&] {
+        found = IdempotencyRecord{agent_id, key, s.Text(0), static_cast<int>(s.Int(1)), s.Text(2),
+                                  FromMicros(s.Int(3))};
+      });
+      !st.ok()) {
+    return st;
+  }
+  return found;
+}
+
+Result<int64_t> SqliteStore::PurgeIdempotency(Time cutoff) {
+  // A write, but not a decision: it runs on the writer's queue as an empty decision would not
+  // do, so take a reader connection (WAL lets it write; busy_timeout covers the writer).
+  auto c = Reader();
+  PREPARE_READ(s, c, "DELETE FROM idempotency WHERE created_at < ?");
+  s.Bind(1, ToMicros(cutoff));
+  int rc = s.Step();
+  if (rc != SQLITE_DONE) return c->Error(rc, "purging idempotency records");
+  return static_cast<int64_t>(sqlite3_changes(c->db()));
+}
+
+Result<std::vector<AuditRecord>> SqliteStore::ListAudit(const AuditQuery& q) {
+  std::string sql = std::string("SELECT ") + kAuditColumns + " FROM audit WHERE owner_id=?1 AND seq>?2";
+  if (q.visible_to_agent) sql += " AND (actor=?3 OR subject=?3)";
+  if (q.resource) sql += " AND resource=?4";
+  if (q.kind) sql += " AND kind=?5";
+  sql += " ORDER BY seq LIMIT ?6";
+  auto c = Reader();
+  PREPARE_READ(s, c, sql);
+  s.Bind(1, q.owner_id).Bind(2, q.after_seq);
+  if (q.visible_to_agent) s.Bind(3, *q.visible_to_agent);
+  if (q.resource) s.Bind(4, *q.resource);
+  if (q.kind) s.Bind(5, *q.kind);
+  s.Bind(6, int64_t{q.limit});
+  std::vector<AuditRecord> out;
+  if (Status st = EachRow(*c, s, [&] { out.push_back(AuditFromRow(s)); }); !st.ok()) return st;
+  return out;
+}
+
+Result<std::optional<SessionRecord>> SqliteStore::GetSession(const std::string& token_hash) {
+  auto c = Reader();
+  PREPARE_READ(s, c, "SELECT owner_id, created_at, expires_at FROM sessions WHERE token_hash=?");
+  s.Bind(1, token_hash);
+  std::optional<SessionRecord> found;
+  if (Status st = EachRow(*c, s, [&] {
+        found = SessionRecord{token_hash, s.Text(0), FromMicros(s.Int(1)), FromMicros(s.Int(2))};
+      });
+      !st.ok()) {
+    return st;
+  }
+  return found;
+}
+
+}  // namespace agentdraft::store
