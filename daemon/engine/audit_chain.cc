@@ -14,14 +14,20 @@ void AuditChain::Reset(int64_t head_seq, std::string head_hash) {
   head_hash_ = head_hash.empty() ? ZeroHash() : std::move(head_hash);
 }
 
-std::string AuditChain::Canonical(const store::AuditRecord& row) {
+namespace {
+std::string CanonicalWith(const store::AuditRecord& row, const nlohmann::json& payload) {
   nlohmann::json j = {
       {"actor", row.actor},       {"at", FormatRfc3339(row.at)},
-      {"kind", row.kind},         {"payload", nlohmann::json::parse(row.payload_json)},
+      {"kind", row.kind},         {"payload", payload},
       {"resource", row.resource}, {"seq", row.seq},
       {"subject", row.subject},   {"user_id", row.owner_id},
   };
   return j.dump();
+}
+}  // namespace
+
+std::string AuditChain::Canonical(const store::AuditRecord& row) {
+  return CanonicalWith(row, nlohmann::json::parse(row.payload_json));
 }
 
 bool AuditChain::Verify(const store::AuditRecord& row) {
@@ -43,7 +49,7 @@ store::AuditRecord AuditChain::Append(Time at, const std::string& owner_id,
   row.resource = resource;
   row.payload_json = payload.dump();
   row.prev_hash = head_hash_;
-  row.hash = Sha256Hex(row.prev_hash + Canonical(row));
+  row.hash = Sha256Hex(row.prev_hash + CanonicalWith(row, payload));
   head_seq_ = row.seq;
   head_hash_ = row.hash;
   return row;

@@ -415,7 +415,7 @@ bool Engine::DecideCommit(Calendar& cal, Pending& pending, Txn& txn) {
   }
 
   auto booking = std::make_unique<ClaimRecord>();
-  booking->id = NewId("bkg_");
+  booking->id = NewSortableId("bkg_", ToMicros(now) / 1000);
   booking->owner_id = cal.owner.id;
   booking->agent_id = me.id;
   booking->kind = ClaimKind::kBooking;
@@ -570,7 +570,7 @@ void Engine::DecideHold(Calendar& cal, const Principal& p, const ClaimRequest& r
     return;
   }
   auto hold = std::make_unique<ClaimRecord>();
-  hold->id = NewId("hld_");
+  hold->id = NewSortableId("hld_", ToMicros(now) / 1000);
   hold->owner_id = cal.owner.id;
   hold->agent_id = me.id;
   hold->kind = ClaimKind::kHold;

@@ -49,7 +49,7 @@ CREATE TABLE claims (
   invitee         TEXT NOT NULL,
   idempotency_key TEXT NOT NULL,
   CHECK (end_us > start_us)
-);
+) WITHOUT ROWID;
 CREATE INDEX claims_by_owner ON claims (owner_id, start_us);
 CREATE INDEX claims_by_agent ON claims (agent_id, start_us);
 CREATE INDEX claims_active ON claims (owner_id) WHERE state IN ('COMMITTED', 'HELD');

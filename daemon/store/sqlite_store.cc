@@ -50,6 +50,12 @@ Status SqliteStore::Init() {
     audit_head_ = st.Int(0);
   }
   if (!in_memory_) {
+    if (Status s = writer_->Exec("PRAGMA wal_autocheckpoint=0;"); !s.ok()) return s;
+    auto checkpointer = Connection::Open(uri_);
+    if (!checkpointer.ok()) return checkpointer.status();
+    checkpointer_ = std::move(checkpointer.value());
+    sqlite3_wal_hook(writer_->db(), &SqliteStore::OnWalCommit, this);
+    checkpoint_thread_ = std::thread([this] { CheckpointLoop(); });
     for (int i = 0; i < options_.reader_connections; ++i) {
       auto reader = Connection::Open(uri_);
       if (!reader.ok()) return reader.status();
@@ -68,6 +74,45 @@ SqliteStore::~SqliteStore() {
   }
   work_cv_.notify_all();
   if (writer_thread_.joinable()) writer_thread_.join();
+  {
+    std::lock_guard<std::mutex> lock(checkpoint_mu_);
+    checkpoint_stop_ = true;
+  }
+  checkpoint_cv_.notify_all();
+  if (checkpoint_thread_.joinable()) checkpoint_thread_.join();
+  if (checkpointer_) {
+    // Leave a small WAL behind: everything is in the database file.
+    sqlite3_wal_checkpoint_v2(checkpointer_->db(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+  }
+}
+
+int SqliteStore::OnWalCommit(void* self, sqlite3*, const char*, int pages) {
+  auto* store = static_cast<SqliteStore*>(self);
+  if (pages >= store->options_.checkpoint_pages) {
+    {
+      std::lock_guard<std::mutex> lock(store->checkpoint_mu_);
+      store->checkpoint_wanted_ = true;
+    }
+    store->checkpoint_cv_.notify_one();
+  }
+  return SQLITE_OK;
+}
+
+void SqliteStore::CheckpointLoop() {
+  std::unique_lock<std::mutex> lock(checkpoint_mu_);
+  while (!checkpoint_stop_) {
+    checkpoint_cv_.wait_for(lock, std::chrono::seconds(1),
+                            [&] { return checkpoint_wanted_ || checkpoint_stop_; });
+    if (checkpoint_stop_) break;
+    checkpoint_wanted_ = false;
+    lock.unlock();
+    int rc = sqlite3_wal_checkpoint_v2(checkpointer_->db(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                       nullptr, nullptr);
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+      spdlog::warn("WAL checkpoint failed: {}", sqlite3_errmsg(checkpointer_->db()));
+    }
+    lock.lock();
+  }
 }
 
 Result<std::string> SqliteStore::PragmaValue(const std::string& name) {

@@ -8,6 +8,9 @@
 // savepoint and answered Conflict; the others in the batch still land.
 // Reads: a small pool of reader connections that see committed data only. (In memory, reads
 // share the writer's connection under a mutex.)
+// Checkpoints: the writer never checkpoints; a checkpointer thread on its own connection
+// copies the WAL into the database (PASSIVE, so it never blocks the writer) whenever the WAL
+// passes `checkpoint_pages` and once a second, so the commit path has no checkpoint stalls.
 //
 // Thread-safe.
 #pragma once
@@ -30,6 +33,7 @@ struct SqliteStoreOptions {
   std::string path;           // a file, or ":memory:"
   int max_batch = 512;        // decisions per transaction
   int reader_connections = 4;
+  int checkpoint_pages = 4000;  // ~16 MiB of WAL
 };
 
 class SqliteStore final : public Store {
@@ -69,6 +73,8 @@ class SqliteStore final : public Store {
   explicit SqliteStore(SqliteStoreOptions options);
   Status Init();
   void WriterLoop();
+  void CheckpointLoop();
+  static int OnWalCommit(void* self, sqlite3* db, const char* name, int pages);
   void RunBatch(std::vector<Pending>& batch);
   Status ApplyOne(const Decision& d, int64_t* audit_head);
 
@@ -93,6 +99,13 @@ class SqliteStore final : public Store {
   bool stopping_ = false;      // GUARDED_BY(mu_)
   int64_t audit_head_ = 0;     // writer thread only
   std::thread writer_thread_;
+
+  std::unique_ptr<Connection> checkpointer_;
+  std::mutex checkpoint_mu_;
+  std::condition_variable checkpoint_cv_;
+  bool checkpoint_wanted_ = false;  // GUARDED_BY(checkpoint_mu_)
+  bool checkpoint_stop_ = false;    // GUARDED_BY(checkpoint_mu_)
+  std::thread checkpoint_thread_;
 };
 
 }  // namespace agentdraft::store
