@@ -370,7 +370,10 @@ void Engine::Commit(const Principal& p, ClaimRequest r, Done done) {
       const BucketRange range = BucketRange::Of(r.start, r.end);
       Pending pending{next_pending_id_++, p,     std::move(r),          fingerprint,
                       range,              now,   now + TieWindow(*cal), std::move(done)};
-      if (TieWindow(*cal) == Duration(0) || IsTopRankedLocked(agent->second)) {
+      // Decide at once when nothing can arrive that outranks it, or when a claim that keeps
+      // the slot is already there: waiting could not make it win.
+      if (TieWindow(*cal) == Duration(0) || IsTopRankedLocked(agent->second) ||
+          Evaluate(*cal, agent->second, range, /*is_hold=*/false, now).blocker != nullptr) {
         cal->pending.push_back(std::move(pending));
         DecideNow(*cal, std::prev(cal->pending.end()));
       } else {

@@ -100,6 +100,15 @@ TEST_F(EngineTest, WaitingClaimIsSettledWhenAnOutrankingClaimIsAcknowledged) {
   EXPECT_EQ(f.get().status, 409);
 }
 
+TEST_F(EngineTest, ClaimThatAlreadyLostDoesNotWaitOutTheWindow) {
+  auto top = AddAgent("top", 1);
+  auto low = AddAgent("low", 2);
+  ASSERT_EQ(Commit(top, Slot(0, 30)).status, 201);
+  auto f = CommitAsync(low, Slot(0, 30));
+  EXPECT_TRUE(Ready(f));  // no clock movement: the slot is already taken by a higher rank
+  EXPECT_EQ(f.get().reason(), "outranked");
+}
+
 TEST_F(EngineTest, ClaimsOnOtherSlotsDoNotInterfere) {
   auto a = AddAgent("a", 1);
   auto b = AddAgent("b", 2);
