@@ -3,12 +3,14 @@
 #include <curl/curl.h>
 
 #include <algorithm>
+#include <cctype>
 #include <mutex>
 
 namespace agentdraft {
 
 namespace {
-void GlobalInit() {
+
+void GlobalInitOnce() {
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
@@ -18,93 +20,131 @@ size_t OnBody(char* data, size_t size, size_t n, void* user) {
   return size * n;
 }
 
+std::string Trim(std::string s) {
+  s.erase(0, s.find_first_not_of(" \t"));
+  s.erase(s.find_last_not_of(" \t\r\n") + 1);
+  return s;
+}
+
+// One header line per call. A status line ("HTTP/1.1 200 OK") starts a new response (after
+// a 100 Continue, say), so it clears what an earlier one left.
 size_t OnHeader(char* data, size_t size, size_t n, void* user) {
-  std::string line(data, size * n);
-  const size_t colon = line.find(':');
-  if (colon != std::string::npos) {
-    std::string name = line.substr(0, colon);
-    std::transform(name.begin(), name.end(), name.begin(), ::tolower);
-    std::string value = line.substr(colon + 1);
-    value.erase(0, value.find_first_not_of(" \t"));
-    value.erase(value.find_last_not_of(" \t\r\n") + 1);
-    (*static_cast<std::map<std::string, std::string>*>(user))[name] = value;
+  auto& headers = *static_cast<std::map<std::string, std::string>*>(user);
+  const std::string line(data, size * n);
+  if (line.rfind("HTTP/", 0) == 0) {
+    headers.clear();
+    return size * n;
   }
+  const size_t colon = line.find(':');
+  if (colon == std::string::npos) return size * n;
+  std::string name = line.substr(0, colon);
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  headers[name] = Trim(line.substr(colon + 1));
   return size * n;
 }
+
+// Frees a curl_slist on scope exit.
+struct HeaderList {
+  curl_slist* list = nullptr;
+  void Add(const std::string& line) { list = curl_slist_append(list, line.c_str()); }
+  ~HeaderList() { curl_slist_free_all(list); }
+};
+
 }  // namespace
 
-void ApiClient::CurlDeleter::operator()(void* handle) const { curl_easy_cleanup(handle); }
+void ApiClient::CurlDeleter::operator()(void* curl) const { curl_easy_cleanup(curl); }
 
 ApiClient::ApiClient(ApiClientOptions options) : options_(std::move(options)) {
-  GlobalInit();
+  GlobalInitOnce();
   curl_.reset(curl_easy_init());
 }
 
 ApiClient::~ApiClient() = default;
+ApiClient::ApiClient(ApiClient&&) noexcept = default;
+ApiClient& ApiClient::operator=(ApiClient&&) noexcept = default;
 
 Result<nlohmann::json> ApiResponse::Json() const {
-  nlohmann::json j = nlohmann::json::parse(body, nullptr, false);
-  if (j.is_discarded()) return Status::InvalidArgument("the daemon answered with non-JSON: " + body.substr(0, 200));
+  nlohmann::json j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) {
+    return Status::InvalidArgument("the answer is not JSON: " + body.substr(0, 200));
+  }
   return j;
 }
 
 std::string ApiResponse::ErrorCode() const {
-  auto j = Json();
-  if (!j.ok() || !j->is_object()) return "";
-  return j->value("error", "");
+  Result<nlohmann::json> j = Json();
+  if (!j.ok() || !j->is_object() || !(*j)["error"].is_string()) return "";
+  return (*j)["error"].get<std::string>();
 }
 
-Result<ApiResponse> ApiClient::Get(const std::string& path) { return Send("GET", path, nullptr); }
-Result<ApiResponse> ApiClient::Delete(const std::string& path) { return Send("DELETE", path, nullptr); }
-Result<ApiResponse> ApiClient::Post(const std::string& path, const nlohmann::json& body) {
-  const std::string text = body.dump();
-  return Send("POST", path, &text);
+Result<ApiResponse> ApiClient::Get(const std::string& path) {
+  return Send("GET", path, nullptr, {});
+}
+
+Result<ApiResponse> ApiClient::Delete(const std::string& path) {
+  return Send("DELETE", path, nullptr, {});
+}
+
+Result<ApiResponse> ApiClient::Post(const std::string& path, const nlohmann::json& body,
+                                    const std::vector<std::string>& extra_headers) {
+  return PostRaw(path, body.dump(), extra_headers);
+}
+
+Result<ApiResponse> ApiClient::PostRaw(const std::string& path, std::string_view body,
+                                       const std::vector<std::string>& extra_headers) {
+  return Send("POST", path, &body, extra_headers);
 }
 
 Result<ApiResponse> ApiClient::Send(const char* method, const std::string& path,
-                                    const std::string* body) {
-  CURL* c = static_cast<CURL*>(curl_.get());
-  if (c == nullptr) return Status::Internal("curl_easy_init failed");
+                                    const std::string_view* body,
+                                    const std::vector<std::string>& extra_headers) {
+  CURL* curl = curl_.get();
+  if (curl == nullptr) return Status::Internal("ApiClient used after it was moved from");
+  HeaderList headers;
+  headers.Add("Content-Type: application/json");
+  headers.Add("Expect:");  // no 100-continue round trip on POST
+  if (!options_.api_key.empty()) headers.Add("Authorization: Bearer " + options_.api_key);
+  for (const std::string& line : extra_headers) headers.Add(line);
+
   ApiResponse response;
-  std::string url = options_.base_url + path;
-  curl_slist* headers = nullptr;
-  headers = curl_slist_append(headers, "Content-Type: application/json");
-  headers = curl_slist_append(headers, "Expect:");
-  if (!options_.api_key.empty()) {
-    headers = curl_slist_append(headers, ("Authorization: Bearer " + options_.api_key).c_str());
-  }
-  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-  curl_easy_setopt(c, CURLOPT_HTTPGET, body == nullptr ? 1L : 0L);
+  const std::string url = options_.base_url + path;
+  const auto opt_or_null = [](const std::string& s) { return s.empty() ? nullptr : s.c_str(); };
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   if (body != nullptr) {
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body->c_str());
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(body->size()));
+    curl_easy_setopt(curl, CURLOPT_POST, 1L);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body->data());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body->size()));
+  } else {
+    curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
   }
-  curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(c, CURLOPT_COOKIE, options_.cookie.empty() ? nullptr : options_.cookie.c_str());
-  curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH,
-                   options_.unix_socket_path.empty() ? nullptr : options_.unix_socket_path.c_str());
-  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeout.count()));
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout.count()));
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &OnBody);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &response.body);
-  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, &OnHeader);
-  curl_easy_setopt(c, CURLOPT_HEADERDATA, &response.headers);
-  CURLcode rc = curl_easy_perform(c);
-  curl_slist_free_all(headers);
+  curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.list);
+  curl_easy_setopt(curl, CURLOPT_COOKIE, opt_or_null(options_.cookie));
+  curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, opt_or_null(options_.unix_socket_path));
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeout.count()));
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(options_.connect_timeout.count()));
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);  // no SIGALRM: safe with many threads
+  curl_easy_setopt(curl, CURLOPT_TCP_NODELAY, 1L);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &OnBody);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, &OnHeader);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response.headers);
+
+  const CURLcode rc = curl_easy_perform(curl);
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);  // `headers` dies with this scope
   if (rc != CURLE_OK) {
-    return Status::Unavailable("no daemon at " + options_.base_url + ": " + curl_easy_strerror(rc));
+    return Status::Unavailable("no daemon at " + options_.base_url + ": " +
+                               curl_easy_strerror(rc));
   }
   long status = 0;
-  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
   response.status = static_cast<int>(status);
   return response;
 }
 
-std::string UrlEncode(const std::string& value) {
+std::string UrlEncode(std::string_view value) {
   static const char kHex[] = "0123456789ABCDEF";
   std::string out;
   for (unsigned char ch : value) {

@@ -1,4 +1,10 @@
-# e2e tests. Paths relative to tests/.
+# end-to-end tests against the real agentdraftd. Paths relative to tests/.
 set(AGENTDRAFT_TEST_SOURCES_e2e
+  support/daemon_process.cc
+  support/dev_owner.cc
+  e2e/bad_input_test.cc
+  e2e/durability_test.cc
+  e2e/lifecycle_test.cc
+  e2e/stampede_test.cc
 )
 set(AGENTDRAFT_TEST_LIBS_e2e agentdraft_common)

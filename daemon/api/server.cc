@@ -1,6 +1,11 @@
 #include "daemon/api/server.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <filesystem>
 
 #include <regex>
 
@@ -46,12 +51,38 @@ Result<int> ApiServer::Bind() {
   }
   // cpp-httplib listens with a backlog of 5; a burst of agents connecting at once needs more.
   if (listen_fd_ >= 0) ::listen(listen_fd_, options_.listen_backlog);
+  bound_port_ = port;
   return port;
 }
 
 void ApiServer::Serve() { http_.listen_after_bind(); }
 
-void ApiServer::Stop() { http_.stop(); }
+void ApiServer::Stop() {
+  http_.stop();
+  ShutdownIdleConnections();
+}
+
+// cpp-httplib 0.11 notices a stop only when an idle keep-alive connection times out (5 s).
+// To drain promptly, shut down the reading side of every connection accepted on our port:
+// an idle connection sees end-of-file at once; a request being handled still gets its answer.
+void ApiServer::ShutdownIdleConnections() {
+  const int port = bound_port_;
+  if (port <= 0) return;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd", ec)) {
+    int fd = std::atoi(entry.path().filename().c_str());
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode)) continue;
+    sockaddr_storage local{}, peer{};
+    socklen_t llen = sizeof local, plen = sizeof peer;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &llen) != 0) continue;
+    if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &plen) != 0) continue;  // listener
+    int local_port = 0;
+    if (local.ss_family == AF_INET) local_port = ntohs(reinterpret_cast<sockaddr_in*>(&local)->sin_port);
+    if (local.ss_family == AF_INET6) local_port = ntohs(reinterpret_cast<sockaddr_in6*>(&local)->sin6_port);
+    if (local_port == port) ::shutdown(fd, SHUT_RD);
+  }
+}
 
 namespace {
 // Paths the API serves (any method), to tell 405 from 404.

@@ -54,11 +54,13 @@ class ApiServer {
   std::optional<engine::Principal> RequireOwner(const httplib::Request& req,
                                                 httplib::Response& res);
   int AgentPriority(const std::string& agent_id);
+  void ShutdownIdleConnections();
 
   engine::Engine& engine_;
   const ServerOptions options_;
   httplib::Server http_;
   std::atomic<int> listen_fd_{-1};
+  std::atomic<int> bound_port_{0};
 };
 
 // Writes an engine Outcome as the response.

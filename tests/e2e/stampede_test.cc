@@ -1,0 +1,94 @@
+// 64 agents, one slot, released together, 200 rounds: the top-ranked contender wins each.
+#include <algorithm>
+#include <barrier>
+#include <random>
+#include <thread>
+
+#include "tests/e2e/e2e_support.h"
+
+namespace agentdraft::testing {
+namespace {
+
+constexpr int kAgents = 64;
+constexpr int kRounds = 200;
+
+struct Shot {
+  int status = 0;
+  nlohmann::json body;
+  std::string transport_error;
+};
+
+TEST_F(E2eTest, StampedeOf64AgentsIsWonByTheTopRankedAgentEveryRound) {
+  // Priorities are a fixed shuffle of 1..64, so creation order is not rank order.
+  std::vector<int> priorities(kAgents);
+  for (int i = 0; i < kAgents; ++i) priorities[i] = i + 1;
+  std::shuffle(priorities.begin(), priorities.end(), std::mt19937(42));
+  std::vector<TestAgent> agents;
+  std::vector<ApiClient> clients;
+  int top = 0;
+  for (int i = 0; i < kAgents; ++i) {
+    agents.push_back(owner_->AddAgent("agent-" + std::to_string(i), priorities[i]));
+    clients.push_back(Client(agents.back().key));
+    ASSERT_EQ(clients.back().Get("/v1/agents/me")->status, 200);  // connection open before racing
+    if (priorities[i] == 1) top = i;
+  }
+
+  std::vector<std::string> failures;
+  std::vector<std::string> winners;
+  for (int round = 0; round < kRounds; ++round) {
+    std::vector<Shot> shots(kAgents);
+    std::barrier go(kAgents);
+    std::vector<std::thread> threads;
+    const nlohmann::json body = Claim(round * 30, round * 30 + 30);
+    for (int i = 0; i < kAgents; ++i) {
+      threads.emplace_back([&, i] {
+        go.arrive_and_wait();
+        auto r = clients[i].Post("/v1/bookings", body);
+        if (!r.ok()) {
+          shots[i].transport_error = r.status().ToString();
+          return;
+        }
+        shots[i].status = r->status;
+        shots[i].body = r->Json().value();
+      });
+    }
+    for (auto& t : threads) t.join();
+
+    std::string where = "round " + std::to_string(round) + ": ";
+    int commits = 0;
+    for (int i = 0; i < kAgents; ++i) {
+      if (!shots[i].transport_error.empty()) failures.push_back(where + shots[i].transport_error);
+      if (shots[i].status >= 500) failures.push_back(where + "5xx " + shots[i].body.dump());
+      if (shots[i].status == 201) ++commits;
+    }
+    if (commits != 1 || shots[top].status != 201) {
+      failures.push_back(where + std::to_string(commits) + " commits; top agent got " +
+                         std::to_string(shots[top].status) + " " + shots[top].body.dump());
+      continue;
+    }
+    const std::string winner = shots[top].body["booking_id"];
+    winners.push_back(winner);
+    for (int i = 0; i < kAgents; ++i) {
+      if (i == top) continue;
+      const nlohmann::json& b = shots[i].body;
+      if (shots[i].status != 409 || b.value("error", "") != "outranked" ||
+          b.value("winning_booking_id", "") != winner ||
+          b.value("winning_agent_id", "") != agents[top].id ||
+          b.value("winning_agent_priority", 0) != 1) {
+        failures.push_back(where + agents[i].name + " got " + std::to_string(shots[i].status) +
+                           " " + b.dump());
+      }
+    }
+  }
+  ASSERT_TRUE(failures.empty()) << failures.size() << " failures, first: " << failures.front();
+
+  // One booking.committed audit row per round, for its winner.
+  for (const std::string& winner : winners) {
+    auto r = owner_->client().Get("/v1/audit?kind=booking.committed&resource=" + winner);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->Json().value()["events"].size(), 1u) << winner;
+  }
+}
+
+}  // namespace
+}  // namespace agentdraft::testing
