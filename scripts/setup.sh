@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 PACKAGES=(
   cmake ninja-build g++ pkg-config git
   libcli11-dev libcpp-httplib-dev libsqlite3-dev nlohmann-json3-dev libspdlog-dev
-  libgtest-dev libgmock-dev libcurl4-openssl-dev libsodium-dev libssl-dev sqlite3
+  libgtest-dev libgmock-dev libcurl4-openssl-dev libsodium-dev libssl-dev libgoogle-perftools-dev
+  sqlite3
 )
 
 missing=()

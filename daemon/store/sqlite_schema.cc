@@ -51,7 +51,6 @@ CREATE TABLE claims (
   CHECK (end_us > start_us)
 ) WITHOUT ROWID;
 CREATE INDEX claims_by_owner ON claims (owner_id, start_us);
-CREATE INDEX claims_by_agent ON claims (agent_id, start_us);
 CREATE INDEX claims_active ON claims (owner_id) WHERE state IN ('COMMITTED', 'HELD');
 CREATE TABLE buckets (
   owner_id TEXT NOT NULL,
@@ -82,7 +81,6 @@ CREATE TABLE audit (
   hash      TEXT NOT NULL
 );
 CREATE INDEX audit_by_resource ON audit (resource, seq);
-CREATE INDEX audit_by_owner ON audit (owner_id, seq);
 CREATE TABLE sessions (
   token_hash TEXT PRIMARY KEY NOT NULL,
   owner_id   TEXT NOT NULL,
