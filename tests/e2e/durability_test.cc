@@ -67,8 +67,8 @@ TEST_F(E2eTest, AcknowledgedCommitsSurviveSigkillAndRefusedOnesNeverAppear) {
   int acked = 0, refused = 0, cut_off = 0;
   for (const auto& attempts : log) {
     for (const Attempt& a : attempts) {
-      const std::string range = "?range_start=" + UrlEncode(a.body["start"]) +
-                                "&range_end=" + UrlEncode(a.body["end"]);
+      const std::string range = "?range_start=" + UrlEncode(a.body["start"].get<std::string>()) +
+                                "&range_end=" + UrlEncode(a.body["end"].get<std::string>());
       if (a.status == 201) {
         ++acked;
         auto r = owner.Get("/v1/bookings/" + a.booking_id);
