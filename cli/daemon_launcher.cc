@@ -1,102 +1,182 @@
 #include "cli/daemon_launcher.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <chrono>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 namespace agentdraft::cli {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+constexpr char kReadyPrefix[] = "agentdraftd ready http=";
+constexpr char kLogName[] = "agentdraftd.log";
+
+bool IsExecutable(const fs::path& path) {
+  std::error_code ec;
+  return fs::is_regular_file(path, ec) && access(path.c_str(), X_OK) == 0;
+}
+
+// In the child, between fork and exec: only async-signal-safe calls.
+[[noreturn]] void ExecDaemon(const char* binary, char* const* argv, int stdout_fd,
+                             const char* log_path, pid_t parent) {
+  prctl(PR_SET_PDEATHSIG, SIGTERM);
+  if (getppid() != parent) _exit(127);  // the parent died before prctl
+  const int log_fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (log_fd >= 0) dup2(log_fd, STDERR_FILENO);
+  dup2(stdout_fd, STDOUT_FILENO);
+  execv(binary, argv);
+  const char* why = strerror(errno);
+  (void)!write(STDERR_FILENO, "cannot execute: ", 16);
+  (void)!write(STDERR_FILENO, why, strlen(why));
+  _exit(127);
+}
+
+int ExitStatus(int wait_status) {
+  if (WIFEXITED(wait_status)) return WEXITSTATUS(wait_status);
+  if (WIFSIGNALED(wait_status)) return 128 + WTERMSIG(wait_status);
+  return -1;
+}
+
+}  // namespace
+
 std::string FindDaemonBinary() {
   std::error_code ec;
-  fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  const fs::path self_dir = fs::read_symlink("/proc/self/exe", ec).parent_path();
   if (!ec) {
-    for (fs::path candidate : {self.parent_path() / "agentdraftd",
-                               self.parent_path().parent_path() / "daemon" / "agentdraftd"}) {
-      if (access(candidate.c_str(), X_OK) == 0) return candidate.string();
+    for (const fs::path& candidate :
+         {self_dir / "agentdraftd", self_dir.parent_path() / "daemon" / "agentdraftd"}) {
+      if (IsExecutable(candidate)) return candidate.string();
     }
   }
   const char* path = std::getenv("PATH");
-  std::stringstream dirs(path ? path : "");
-  std::string dir;
-  while (std::getline(dirs, dir, ':')) {
-    fs::path candidate = fs::path(dir) / "agentdraftd";
-    if (!dir.empty() && access(candidate.c_str(), X_OK) == 0) return candidate.string();
+  std::istringstream dirs(path != nullptr ? path : "");
+  for (std::string dir; std::getline(dirs, dir, ':');) {
+    if (!dir.empty() && IsExecutable(fs::path(dir) / "agentdraftd")) {
+      return (fs::path(dir) / "agentdraftd").string();
+    }
   }
   return "";
 }
 
-Result<std::unique_ptr<DaemonLauncher>> DaemonLauncher::Start(const std::vector<std::string>& extra_args) {
-  const std::string binary = FindDaemonBinary();
+Result<std::unique_ptr<DaemonLauncher>> DaemonLauncher::Start(const DaemonLaunchOptions& options) {
+  const std::string binary = options.binary.empty() ? FindDaemonBinary() : options.binary;
   if (binary.empty()) {
-    return Status::NotFound("agentdraftd was not found next to agentdraft or on PATH");
+    return Status::NotFound(
+        "agentdraftd was not found next to agentdraft, in ../daemon/, or on PATH");
   }
-  std::string tmpl = (fs::temp_directory_path() / "agentdraft-demo-XXXXXX").string();
-  if (mkdtemp(tmpl.data()) == nullptr) return Status::Unavailable("cannot create a temporary directory");
-  std::unique_ptr<DaemonLauncher> d(new DaemonLauncher());
-  d->data_dir_ = tmpl;
-  const std::string log = d->data_dir_ + "/agentdraftd.log";
-
-  int out[2];
-  if (pipe(out) != 0) return Status::Unavailable("pipe failed");
-  std::vector<std::string> args = {binary, "--http", "127.0.0.1:0", "--data-dir", d->data_dir_, "--dev"};
-  args.insert(args.end(), extra_args.begin(), extra_args.end());
-  pid_t pid = fork();
-  if (pid < 0) return Status::Unavailable("fork failed");
-  if (pid == 0) {
-    dup2(out[1], STDOUT_FILENO);
-    FILE* err = std::fopen(log.c_str(), "w");
-    if (err) dup2(fileno(err), STDERR_FILENO);
-    close(out[0]);
-    close(out[1]);
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(binary.c_str(), argv.data());
-    _exit(127);
-  }
-  close(out[1]);
-  d->pid_ = pid;
-
-  // Read the ready line: "agentdraftd ready http=http://127.0.0.1:41234".
-  std::string text;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (text.find('\n') == std::string::npos && std::chrono::steady_clock::now() < deadline) {
-    pollfd p{out[0], POLLIN, 0};
-    if (poll(&p, 1, 100) <= 0) continue;
-    char buf[256];
-    ssize_t n = read(out[0], buf, sizeof buf);
-    if (n <= 0) break;
-    text.append(buf, n);
-  }
-  close(out[0]);
-  const size_t at = text.find("http=");
-  if (at == std::string::npos) {
-    std::ifstream in(log);
-    std::stringstream err;
-    err << in.rdbuf();
-    return Status::Unavailable("agentdraftd (" + binary + ") did not start: " + err.str());
-  }
-  d->base_url_ = text.substr(at + 5, text.find('\n', at) - at - 5);
-  return d;
+  std::unique_ptr<DaemonLauncher> daemon(new DaemonLauncher());
+  daemon->binary_ = binary;
+  if (Status s = daemon->Spawn(binary, options.extra_args); !s.ok()) return s;
+  if (Status s = daemon->ReadReadyLine(options.ready_timeout); !s.ok()) return s;
+  return daemon;  // on the error paths above, ~DaemonLauncher stops it and cleans up
 }
 
-DaemonLauncher::~DaemonLauncher() {
+Status DaemonLauncher::Spawn(const std::string& binary,
+                             const std::vector<std::string>& extra_args) {
+  std::string tmpl = (fs::temp_directory_path() / "agentdraft-demo-XXXXXX").string();
+  if (mkdtemp(tmpl.data()) == nullptr) {
+    return Status::Unavailable("cannot create a temporary directory: " +
+                               std::string(strerror(errno)));
+  }
+  data_dir_ = tmpl;
+  std::vector<std::string> args = {binary,       "--http",  "127.0.0.1:0",
+                                   "--data-dir", data_dir_, "--dev"};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  std::vector<char*> argv;  // built before fork: the child may only make async-signal-safe calls
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const std::string log_path = data_dir_ + "/" + kLogName;
+  int out[2];
+  if (pipe2(out, O_CLOEXEC) != 0)
+    return Status::Unavailable("pipe: " + std::string(strerror(errno)));
+  const pid_t parent = getpid();
+  const pid_t pid = fork();
+  if (pid == 0) ExecDaemon(binary.c_str(), argv.data(), out[1], log_path.c_str(), parent);
+  close(out[1]);
+  if (pid < 0) {
+    close(out[0]);
+    return Status::Unavailable("fork: " + std::string(strerror(errno)));
+  }
+  pid_ = pid;
+  stdout_fd_ = out[0];
+  return Status::Ok();
+}
+
+Status DaemonLauncher::ReadReadyLine(std::chrono::milliseconds timeout) {
+  std::string text;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (text.find('\n') == std::string::npos) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    pollfd p{stdout_fd_, POLLIN, 0};
+    if (left.count() <= 0 || poll(&p, 1, static_cast<int>(left.count())) == 0) {
+      return Status::Unavailable(binary_ + " printed no ready line within " +
+                                 std::to_string(timeout.count()) + " ms" + LogTail());
+    }
+    char buf[512];
+    const ssize_t n = read(stdout_fd_, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;  // it exited (or closed stdout) before a whole line
+    text.append(buf, static_cast<size_t>(n));
+  }
+  close(stdout_fd_);  // it prints nothing else on stdout; it ignores SIGPIPE
+  stdout_fd_ = -1;
+  const std::string line = text.substr(0, text.find('\n'));
+  if (line.rfind(kReadyPrefix, 0) != 0) {
+    return Status::Unavailable(binary_ + " did not start" +
+                               (line.empty() ? "" : " (stdout: \"" + line + "\")") + LogTail());
+  }
+  base_url_ = line.substr(sizeof kReadyPrefix - 1);
+  return Status::Ok();
+}
+
+std::string DaemonLauncher::LogTail() const {
+  std::ifstream in(data_dir_ + "/" + kLogName);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  if (lines.empty()) return "; it wrote nothing on stderr";
+  std::string tail = "; its stderr:";
+  for (size_t i = lines.size() > 20 ? lines.size() - 20 : 0; i < lines.size(); ++i) {
+    tail += "\n  " + lines[i];
+  }
+  return tail;
+}
+
+int DaemonLauncher::Stop() {
+  int status = -1;
+  if (stdout_fd_ >= 0) close(stdout_fd_);
+  stdout_fd_ = -1;
   if (pid_ > 0) {
     kill(pid_, SIGTERM);
-    int status = 0;
-    waitpid(pid_, &status, 0);
+    int wait_status = 0;
+    pid_t reaped = 0;
+    // Give it 10 s to drain, then SIGKILL.
+    for (int waited_ms = 0; (reaped = waitpid(pid_, &wait_status, WNOHANG)) == 0; waited_ms += 10) {
+      if (waited_ms == 10000) kill(pid_, SIGKILL);
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    status = reaped == pid_ ? ExitStatus(wait_status) : -1;
+    pid_ = -1;
   }
   std::error_code ec;
   if (!data_dir_.empty()) fs::remove_all(data_dir_, ec);
+  data_dir_.clear();
+  return status;
 }
+
+DaemonLauncher::~DaemonLauncher() { Stop(); }
 
 }  // namespace agentdraft::cli

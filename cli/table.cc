@@ -1,30 +1,49 @@
 #include "cli/table.h"
 
 #include <algorithm>
+#include <sstream>
+
+#include "cli/terminal.h"
 
 namespace agentdraft::cli {
 
-namespace {
-// Display width: counts UTF-8 code points, not bytes.
-size_t Width(const std::string& s) {
-  return std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; });
+Table::Table(std::vector<Column> columns) : columns_(std::move(columns)) {}
+
+void Table::AddRow(std::vector<std::string> row) {
+  row.resize(columns_.size());
+  rows_.push_back(std::move(row));
 }
-}  // namespace
+
+std::string Table::Line(const std::vector<std::string>& cells,
+                        const std::vector<size_t>& widths) const {
+  std::string line;
+  for (size_t i = 0; i < columns_.size(); ++i) {
+    const std::string pad(widths[i] - DisplayWidth(cells[i]), ' ');
+    if (i > 0) line += "  ";
+    line += columns_[i].align == Align::kRight ? pad + cells[i] : cells[i] + pad;
+  }
+  line.erase(line.find_last_not_of(' ') + 1);
+  return line;
+}
 
 void Table::Print(std::ostream& out, const std::string& indent) const {
+  std::vector<std::string> header;
   std::vector<size_t> widths;
-  for (const auto& row : rows_) {
-    if (widths.size() < row.size()) widths.resize(row.size(), 0);
-    for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], Width(row[i]));
+  for (const Column& c : columns_) {
+    header.push_back(c.title);
+    widths.push_back(DisplayWidth(c.title));
   }
   for (const auto& row : rows_) {
-    std::string line = indent;
-    for (size_t i = 0; i < row.size(); ++i) {
-      line += row[i];
-      if (i + 1 < row.size()) line += std::string(widths[i] - Width(row[i]) + 2, ' ');
-    }
-    out << line << "\n";
+    for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], DisplayWidth(row[i]));
   }
+  out << indent << Line(header, widths) << "\n";
+  for (const auto& row : rows_) out << indent << Line(row, widths) << "\n";
+}
+
+std::string Table::ToString(const std::string& indent) const {
+  std::ostringstream out;
+  Print(out, indent);
+  return out.str();
 }
 
 }  // namespace agentdraft::cli

@@ -135,8 +135,7 @@ Result<ApiResponse> ApiClient::Send(const char* method, const std::string& path,
   const CURLcode rc = curl_easy_perform(curl);
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);  // `headers` dies with this scope
   if (rc != CURLE_OK) {
-    return Status::Unavailable("no daemon at " + options_.base_url + ": " +
-                               curl_easy_strerror(rc));
+    return Status::Unavailable("no daemon at " + options_.base_url + ": " + curl_easy_strerror(rc));
   }
   long status = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);

@@ -12,11 +12,10 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "common/status.h"
 
@@ -28,7 +27,7 @@ struct ApiClientOptions {
                                  // then only used for the Host header)
   std::string api_key;           // sent as "Authorization: Bearer …" when set
   std::string cookie;            // e.g. "ad_session=…", sent when set
-  std::chrono::milliseconds timeout{30000};          // whole request
+  std::chrono::milliseconds timeout{30000};         // whole request
   std::chrono::milliseconds connect_timeout{3000};  // connection setup only
 };
 

@@ -1,4 +1,12 @@
 # cli tests. Paths relative to tests/.
 set(AGENTDRAFT_TEST_SOURCES_cli
+  cli/audit_check_test.cc
+  cli/base_url_test.cc
+  cli/daemon_launcher_test.cc
+  cli/demo_team_test.cc
+  cli/exit_codes_test.cc
+  cli/race_demo_e2e_test.cc
+  cli/race_round_test.cc
+  cli/table_test.cc
 )
 set(AGENTDRAFT_TEST_LIBS_cli agentdraft_cli agentdraft_common)

@@ -39,7 +39,7 @@ TEST_F(E2eTest, AcknowledgedCommitsSurviveSigkillAndRefusedOnesNeverAppear) {
       for (int i = 0;; ++i) {
         const int64_t slot = (p * 100000 + i) * 30;
         for (int who : {2 * p, 2 * p + 1}) {
-          Attempt a{who, Claim(slot, slot + 30, agents[who].name + "-" + std::to_string(i))};
+          Attempt a{who, Claim(slot, slot + 30, agents[who].name + "-" + std::to_string(i)), 0, ""};
           auto r = (who == 2 * p ? hi : lo).Post("/v1/bookings", a.body);
           if (r.ok()) {
             a.status = r->status;

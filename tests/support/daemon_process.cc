@@ -63,7 +63,9 @@ Status DaemonProcess::Start() {
   const size_t at = text.find("http=");
   if (at == std::string::npos) return Status::Unavailable("no ready line; log:\n" + Log());
   base_url_ = text.substr(at + 5, text.find('\n', at) - at - 5);
-  ApiClient client({base_url_});
+  ApiClientOptions options;
+  options.base_url = base_url_;
+  ApiClient client(options);
   for (int i = 0; i < 100; ++i) {
     auto r = client.Get("/healthz");
     if (r.ok() && r->status == 200) return Status::Ok();

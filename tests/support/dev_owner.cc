@@ -4,8 +4,16 @@
 
 namespace agentdraft::testing {
 
+namespace {
+ApiClientOptions OptionsFor(const std::string& base_url) {
+  ApiClientOptions o;
+  o.base_url = base_url;
+  return o;
+}
+}  // namespace
+
 DevOwner::DevOwner(const std::string& base_url, const std::string& email)
-    : base_url_(base_url), client_(ApiClientOptions{base_url}) {
+    : base_url_(base_url), client_(OptionsFor(base_url)) {
   auto link = client_.Post("/v1/auth/magic-link", {{"email", email}});
   if (!link.ok()) {
     ADD_FAILURE() << link.status().ToString();
