@@ -7,6 +7,12 @@
 //                  Reports latency, rounds with exactly one 201, rank-1 win rate.
 //
 // The daemon must run with --dev (the load generator signs in through the dev magic link).
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <barrier>
@@ -43,6 +49,73 @@ struct Agent {
   std::string id;
   std::string key;
   int priority = 0;
+};
+
+// A minimal keep-alive HTTP/1.1 connection for the measured requests: each request leaves in
+// one send(), each response is read by its Content-Length. (cpp-httplib's client writes
+// headers and body separately, which costs the server an extra wakeup per request and would
+// make the benchmark measure the client.)
+class RawConnection {
+ public:
+  explicit RawConnection(const std::string& base_url) {
+    const size_t colon = base_url.rfind(':');
+    host_ = base_url.substr(base_url.find("//") + 2, colon - base_url.find("//") - 2);
+    port_ = std::stoi(base_url.substr(colon + 1));
+  }
+  ~RawConnection() {
+    if (fd_ >= 0) close(fd_);
+  }
+  // Returns the HTTP status, or -1 on a transport error (the connection is then reopened).
+  int Post(const std::string& path, const std::string& key, const std::string& body) {
+    if (fd_ < 0 && !Open()) return -1;
+    std::string req = "POST " + path + " HTTP/1.1\r\nHost: " + host_ +
+                      "\r\nAuthorization: Bearer " + key +
+                      "\r\nContent-Type: application/json\r\nContent-Length: " +
+                      std::to_string(body.size()) + "\r\n\r\n" + body;
+    if (send(fd_, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) return Fail();
+    std::string in;
+    char buf[4096];
+    size_t header_end = std::string::npos;
+    size_t need = 0;
+    while (true) {
+      ssize_t n = recv(fd_, buf, sizeof buf, 0);
+      if (n <= 0) return Fail();
+      in.append(buf, n);
+      if (header_end == std::string::npos) {
+        header_end = in.find("\r\n\r\n");
+        if (header_end == std::string::npos) continue;
+        const size_t cl = in.find("Content-Length: ");
+        need = header_end + 4 + (cl < header_end ? std::stoul(in.substr(cl + 16)) : 0);
+      }
+      if (in.size() >= need) break;
+    }
+    return std::atoi(in.c_str() + 9);  // "HTTP/1.1 201 …"
+  }
+
+ private:
+  bool Open() {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port_));
+    inet_pton(AF_INET, host_ == "localhost" ? "127.0.0.1" : host_.c_str(), &addr.sin_addr);
+    int one = 1;
+    setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+      close(fd_);
+      fd_ = -1;
+      return false;
+    }
+    return true;
+  }
+  int Fail() {
+    close(fd_);
+    fd_ = -1;
+    return -1;
+  }
+  std::string host_;
+  int port_ = 0;
+  int fd_ = -1;
 };
 
 std::unique_ptr<httplib::Client> Connect(const std::string& base_url) {
@@ -106,22 +179,20 @@ nlohmann::json RunCommit(const Options& o, const std::vector<Agent>& agents) {
   Clock::time_point t0, t1;
   for (int c = 0; c < o.connections; ++c) {
     threads.emplace_back([&, c] {
-      auto client = Connect(o.base_url);
-      httplib::Headers h = {{"Authorization", "Bearer " + agents[c].key}};
-      client->Get("/v1/agents/me", h);  // open the connection
+      RawConnection conn(o.base_url);
       start.arrive_and_wait();
       const auto end = Clock::now() + duration;
       for (int64_t i = 0; Clock::now() < end; ++i) {
         const auto slot = SlotTimes(base + c * 50000LL, i % 50000);
+        const std::string body = Body(slot, "lg-" + std::to_string(c) + "-" + std::to_string(i));
         const auto s = Clock::now();
-        auto r = client->Post("/v1/bookings", h, Body(slot, "lg-" + std::to_string(c) + "-" + std::to_string(i)),
-                              "application/json");
+        const int status = conn.Post("/v1/bookings", agents[c].key, body);
         const auto e = Clock::now();
-        if (!r) {
+        if (status < 0) {
           ++errors;
           continue;
         }
-        if (r->status != 201) ++non201;
+        if (status != 201) ++non201;
         latencies[c].push_back(std::chrono::duration<double, std::milli>(e - s).count());
       }
     });
@@ -142,11 +213,8 @@ nlohmann::json RunCommit(const Options& o, const std::vector<Agent>& agents) {
 
 nlohmann::json RunRace(const Options& o, const std::vector<Agent>& agents) {
   const int64_t base = 60000000LL + (std::random_device{}() % 100) * 100000LL;
-  std::vector<std::unique_ptr<httplib::Client>> clients;
-  for (const Agent& a : agents) {
-    clients.push_back(Connect(o.base_url));
-    clients.back()->Get("/v1/agents/me", {{"Authorization", "Bearer " + a.key}});
-  }
+  std::vector<std::unique_ptr<RawConnection>> clients;
+  for (size_t i = 0; i < agents.size(); ++i) clients.push_back(std::make_unique<RawConnection>(o.base_url));
   std::vector<double> all;
   int exact = 0, rank1 = 0, double_commit = 0, no_winner = 0, errors = 0, commits = 0, conflicts = 0;
   for (int round = 0; round < o.rounds; ++round) {
@@ -157,13 +225,11 @@ nlohmann::json RunRace(const Options& o, const std::vector<Agent>& agents) {
     std::vector<std::thread> threads;
     for (size_t i = 0; i < agents.size(); ++i) {
       threads.emplace_back([&, i] {
-        httplib::Headers h = {{"Authorization", "Bearer " + agents[i].key}};
         const std::string body = Body(slot, "race-" + std::to_string(round) + "-" + std::to_string(i));
         go.arrive_and_wait();
         const auto s = Clock::now();
-        auto r = clients[i]->Post("/v1/bookings", h, body, "application/json");
+        status[i] = clients[i]->Post("/v1/bookings", agents[i].key, body);
         lat[i] = std::chrono::duration<double, std::milli>(Clock::now() - s).count();
-        status[i] = r ? r->status : -1;
       });
     }
     for (auto& t : threads) t.join();

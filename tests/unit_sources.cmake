@@ -2,6 +2,7 @@
 set(AGENTDRAFT_TEST_SOURCES_unit
   unit/engine_test.cc
   unit/request_parser_test.cc
+  unit/sqlite_store_test.cc
   unit/time_test.cc
 )
-set(AGENTDRAFT_TEST_LIBS_unit agentdraft_api agentdraft_engine agentdraft_store agentdraft_common)
+set(AGENTDRAFT_TEST_LIBS_unit agentdraft_api agentdraft_engine agentdraft_store agentdraft_common PkgConfig::SQLITE3)

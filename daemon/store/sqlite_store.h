@@ -10,11 +10,13 @@
 // share the writer's connection under a mutex.)
 // Checkpoints: the writer never checkpoints; a checkpointer thread on its own connection
 // copies the WAL into the database (PASSIVE, so it never blocks the writer) whenever the WAL
-// passes `checkpoint_pages` and once a second, so the commit path has no checkpoint stalls.
+// passes `checkpoint_pages`, and after a second without commits, so the commit path never
+// waits for a checkpoint and a busy one rarely competes with it.
 //
 // Thread-safe.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <memory>
@@ -60,6 +62,9 @@ class SqliteStore final : public Store {
   Result<std::string> PragmaValue(const std::string& name);
   // PRAGMA integrity_check; OK when it says "ok".
   Status IntegrityCheck();
+  // Copies the WAL into the database now (PASSIVE: never waits for readers or the writer;
+  // TRUNCATE: also empties the WAL). Returns the frames checkpointed. 0 in memory.
+  Result<int64_t> Checkpoint(bool truncate);
 
   class Connection;  // a sqlite3* with its cached statements (sqlite_connection.h)
 
@@ -101,10 +106,13 @@ class SqliteStore final : public Store {
   std::thread writer_thread_;
 
   std::unique_ptr<Connection> checkpointer_;
+  std::mutex checkpointer_mu_;  // serializes use of checkpointer_
   std::mutex checkpoint_mu_;
   std::condition_variable checkpoint_cv_;
   bool checkpoint_wanted_ = false;  // GUARDED_BY(checkpoint_mu_)
   bool checkpoint_stop_ = false;    // GUARDED_BY(checkpoint_mu_)
+  std::atomic<uint64_t> batches_committed_{0};  // written by the writer's WAL hook
+  std::atomic<int> wal_pages_{0};               // WAL size after the last commit
   std::thread checkpoint_thread_;
 };
 
