@@ -194,6 +194,14 @@ void SqliteStore::WriterLoop() {
   }
 }
 
+Status SqliteStore::RunCached(const char* sql) {
+  auto stmt = writer_->Prepare(sql);
+  if (!stmt.ok()) return stmt.status();
+  Stmt s(*stmt);
+  int rc = s.Step();
+  return rc == SQLITE_DONE || rc == SQLITE_ROW ? Status::Ok() : writer_->Error(rc, sql);
+}
+
 void SqliteStore::RunBatch(std::vector<Pending>& batch) {
   std::vector<Status> results(batch.size());
   std::unique_lock<std::mutex> memory_lock(memory_mu_, std::defer_lock);
@@ -202,14 +210,15 @@ void SqliteStore::RunBatch(std::vector<Pending>& batch) {
   Status batch_status = writer_->Exec("BEGIN IMMEDIATE");
   for (size_t i = 0; i < batch.size() && batch_status.ok(); ++i) {
     const int64_t head = audit_head_;
-    batch_status = writer_->Exec("SAVEPOINT d");
+    batch_status = RunCached("SAVEPOINT d");
     if (!batch_status.ok()) break;
     Status s = ApplyOne(batch[i].decision, &audit_head_);
     if (s.code() == StatusCode::kConflict) {
       audit_head_ = head;
-      batch_status = writer_->Exec("ROLLBACK TO d; RELEASE d;");
+      batch_status = RunCached("ROLLBACK TO d");
+      if (batch_status.ok()) batch_status = RunCached("RELEASE d");
     } else if (s.ok()) {
-      batch_status = writer_->Exec("RELEASE d");
+      batch_status = RunCached("RELEASE d");
     } else {
       batch_status = s;
     }

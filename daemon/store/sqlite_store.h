@@ -82,6 +82,7 @@ class SqliteStore final : public Store {
   static int OnWalCommit(void* self, sqlite3* db, const char* name, int pages);
   void RunBatch(std::vector<Pending>& batch);
   Status ApplyOne(const Decision& d, int64_t* audit_head);
+  Status RunCached(const char* sql);  // a statement without results, prepared once
 
   // A reader connection, locked for the caller's use.
   class ReaderLease;
