@@ -633,6 +633,34 @@ void Engine::SweepExpiredHolds() {
 
 // --- Release and cancel ----------------------------------------------------------------
 
+store::ClaimRecord* Engine::FindOwnActiveLocked(Calendar* cal, const Principal& p,
+                                               const std::string& id, ClaimKind kind) {
+  if (cal == nullptr) return nullptr;
+  auto it = cal->active.find(id);
+  if (it == cal->active.end() || it->second->kind != kind) return nullptr;
+  if (!p.is_owner() && it->second->agent_id != p.agent_id) return nullptr;
+  return it->second.get();
+}
+
+Result<store::ClaimRecord> Engine::LookUpOwnClaim(const Principal& p, const std::string& id,
+                                                  ClaimKind kind) {
+  const char* noun = kind == ClaimKind::kHold ? "hold " : "booking ";
+  auto claim = store_.GetClaim(id);
+  if (!claim.ok() && claim.status().code() != StatusCode::kNotFound) return claim.status();
+  if (!claim.ok() || claim->kind != kind || claim->owner_id != p.owner_id ||
+      (!p.is_owner() && claim->agent_id != p.agent_id)) {
+    return Status::NotFound("no " + std::string(noun) + id + " of yours");
+  }
+  return claim;
+}
+
+namespace {
+Outcome LookupError(const Status& s) {
+  return s.code() == StatusCode::kNotFound ? Error(404, "not_found", s.message())
+                                           : Error(503, "unavailable", s.message());
+}
+}  // namespace
+
 void Engine::Release(const Principal& p, const std::string& hold_id, Done done) {
   auto answer = [&](const std::string& status) {
     return Outcome{200, nlohmann::json{{"hold_id", hold_id}, {"status", status}}.dump()};
@@ -640,10 +668,7 @@ void Engine::Release(const Principal& p, const std::string& hold_id, Done done) 
   {
     std::lock_guard<std::mutex> lock(mu_);
     Calendar* cal = FindCalendar(p.owner_id);
-    auto it = cal ? cal->active.find(hold_id) : decltype(cal->active.end()){};
-    if (cal != nullptr && it != cal->active.end() && it->second->kind == ClaimKind::kHold &&
-        (p.is_owner() || it->second->agent_id == p.agent_id)) {
-      ClaimRecord* h = it->second.get();
+    if (ClaimRecord* h = FindOwnActiveLocked(cal, p, hold_id, ClaimKind::kHold)) {
       const Time now = clock_.Now();
       Txn txn;
       BeginTxn(txn);
@@ -662,15 +687,10 @@ void Engine::Release(const Principal& p, const std::string& hold_id, Done done) 
       return;
     }
   }
-  auto claim = store_.GetClaim(hold_id);
-  if (claim.ok() && claim->kind == ClaimKind::kHold && claim->owner_id == p.owner_id &&
-      (p.is_owner() || claim->agent_id == p.agent_id)) {
-    return done(answer(store::ClaimStateName(claim->state)));
-  }
-  if (!claim.ok() && claim.status().code() != StatusCode::kNotFound) {
-    return done(Error(503, "unavailable", claim.status().message()));
-  }
-  done(Error(404, "not_found", "no hold " + hold_id + " of yours"));
+  // No longer active: releasing again is harmless and answers the hold's state.
+  auto claim = LookUpOwnClaim(p, hold_id, ClaimKind::kHold);
+  if (!claim.ok()) return done(LookupError(claim.status()));
+  done(answer(store::ClaimStateName(claim->state)));
 }
 
 void Engine::Cancel(const Principal& p, const std::string& booking_id, Done done) {
@@ -680,10 +700,7 @@ void Engine::Cancel(const Principal& p, const std::string& booking_id, Done done
   {
     std::lock_guard<std::mutex> lock(mu_);
     Calendar* cal = FindCalendar(p.owner_id);
-    auto it = cal ? cal->active.find(booking_id) : decltype(cal->active.end()){};
-    if (cal != nullptr && it != cal->active.end() && it->second->kind == ClaimKind::kBooking &&
-        (p.is_owner() || it->second->agent_id == p.agent_id)) {
-      ClaimRecord* b = it->second.get();
+    if (ClaimRecord* b = FindOwnActiveLocked(cal, p, booking_id, ClaimKind::kBooking)) {
       const Time now = clock_.Now();
       const std::string actor = p.is_owner() ? p.owner_id : p.agent_id;
       Txn txn;
@@ -697,21 +714,16 @@ void Engine::Cancel(const Principal& p, const std::string& booking_id, Done done
       return;
     }
   }
-  auto claim = store_.GetClaim(booking_id);
-  if (claim.ok() && claim->kind == ClaimKind::kBooking && claim->owner_id == p.owner_id &&
-      (p.is_owner() || claim->agent_id == p.agent_id)) {
-    if (claim->state == ClaimState::kEvicted) {
-      return done(Error(409, "invalid_state",
-                        "booking " + booking_id + " was evicted by " + claim->ended_by +
-                            "; there is nothing to cancel",
-                        {{"status", "EVICTED"}}));
-    }
-    return done(answer(store::ClaimStateName(claim->state)));
+  // No longer active: cancelling again is harmless; an evicted booking cannot be cancelled.
+  auto claim = LookUpOwnClaim(p, booking_id, ClaimKind::kBooking);
+  if (!claim.ok()) return done(LookupError(claim.status()));
+  if (claim->state == ClaimState::kEvicted) {
+    return done(Error(409, "invalid_state",
+                      "booking " + booking_id + " was evicted by " + claim->ended_by +
+                          "; there is nothing to cancel",
+                      {{"status", "EVICTED"}}));
   }
-  if (!claim.ok() && claim.status().code() != StatusCode::kNotFound) {
-    return done(Error(503, "unavailable", claim.status().message()));
-  }
-  done(Error(404, "not_found", "no booking " + booking_id + " of yours"));
+  done(answer(store::ClaimStateName(claim->state)));
 }
 
 // --- Availability ----------------------------------------------------------------------

@@ -200,6 +200,13 @@ class Engine {
   Duration HoldTtl(const Calendar& cal) const;
   int MaxHolds(const Calendar& cal) const;
   Calendar* FindCalendar(const std::string& owner_id);
+  // The caller's (or, for the owner, any) active claim `id` of `kind`; nullptr if none.
+  store::ClaimRecord* FindOwnActiveLocked(Calendar* cal, const Principal& p, const std::string& id,
+                                          store::ClaimKind kind);
+  // A claim from the store, if the caller may see it: NotFound otherwise, Unavailable when the
+  // store fails. Takes no lock.
+  Result<store::ClaimRecord> LookUpOwnClaim(const Principal& p, const std::string& id,
+                                            store::ClaimKind kind);
 
   // Owners, agents, loading (engine_admin.cc).
   std::string KeyedHash(std::string_view secret_text) const;
