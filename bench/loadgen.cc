@@ -43,6 +43,7 @@ struct Options {
   int agents = 5;
   int rounds = 500;
   bool json = false;
+  std::string layout = "adjacent";
 };
 
 struct Agent {
@@ -183,7 +184,10 @@ nlohmann::json RunCommit(const Options& o, const std::vector<Agent>& agents) {
       start.arrive_and_wait();
       const auto end = Clock::now() + duration;
       for (int64_t i = 0; Clock::now() < end; ++i) {
-        const auto slot = SlotTimes(base + c * 50000LL, i % 50000);
+        // adjacent: the connections fill one stretch of calendar side by side (slot i·N + c);
+        // scattered: each connection books its own far-away stretch.
+        const auto slot = o.layout == "adjacent" ? SlotTimes(base, i * o.connections + c)
+                                                 : SlotTimes(base + c * 50000LL, i % 50000);
         const std::string body = Body(slot, "lg-" + std::to_string(c) + "-" + std::to_string(i));
         const auto s = Clock::now();
         const int status = conn.Post("/v1/bookings", agents[c].key, body);
@@ -205,7 +209,7 @@ nlohmann::json RunCommit(const Options& o, const std::vector<Agent>& agents) {
   for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
   const double secs = std::chrono::duration<double>(t1 - t0).count();
   const double n = static_cast<double>(all.size()) - static_cast<double>(non201.load());
-  return {{"mode", "commit"}, {"connections", o.connections}, {"seconds", secs},
+  return {{"mode", "commit"}, {"layout", o.layout}, {"connections", o.connections}, {"seconds", secs},
           {"commits", n}, {"commits_per_s", n / secs}, {"non_201", non201.load()},
           {"errors", errors.load()}, {"p50_ms", Percentile(all, 0.50)},
           {"p99_ms", Percentile(all, 0.99)}, {"max_ms", all.empty() ? 0 : *std::max_element(all.begin(), all.end())}};
@@ -263,6 +267,8 @@ int main(int argc, char** argv) {
   app.add_option("--duration", o.duration, "commit mode: how long, e.g. 10s")->capture_default_str();
   app.add_option("--agents", o.agents, "race mode: agents per round")->check(CLI::Range(2, 256));
   app.add_option("--rounds", o.rounds, "race mode: rounds")->check(CLI::Range(1, 100000));
+  app.add_option("--layout", o.layout, "commit mode: adjacent (side by side) or scattered slots")
+      ->check(CLI::IsMember({"adjacent", "scattered"}))->capture_default_str();
   app.add_flag("--json", o.json, "print one JSON object");
   CLI11_PARSE(app, argc, argv);
   try {

@@ -23,11 +23,14 @@ field() { python3 -c "import json,sys; print(round(json.loads(sys.argv[1])['$2']
 
 echo "| workload | commits/s | p50 ms | p99 ms | max ms | errors |"
 echo "|---|---|---|---|---|---|"
-for c in 1 8 64; do
-  start_daemon --tie-window 0
-  r=$("$LOADGEN" --base-url "$URL" --mode commit --connections "$c" --duration "$DURATION" --json)
-  stop_daemon
-  echo "| uncontended commits, $c connection(s) | $(field "$r" commits_per_s) | $(field "$r" p50_ms) | $(field "$r" p99_ms) | $(field "$r" max_ms) | $(field "$r" errors) |"
+for layout in adjacent scattered; do
+  for c in 1 8 64; do
+    [ "$layout" = scattered ] && [ "$c" != 64 ] && continue
+    start_daemon --tie-window 0
+    r=$("$LOADGEN" --base-url "$URL" --mode commit --connections "$c" --layout "$layout" --duration "$DURATION" --json)
+    stop_daemon
+    echo "| uncontended commits, $c connection(s), $layout slots | $(field "$r" commits_per_s) | $(field "$r" p50_ms) | $(field "$r" p99_ms) | $(field "$r" max_ms) | $(field "$r" errors) |"
+  done
 done
 start_daemon
 r=$("$LOADGEN" --base-url "$URL" --mode race --agents 5 --rounds "$ROUNDS" --json)

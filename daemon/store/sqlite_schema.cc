@@ -58,16 +58,17 @@ CREATE TABLE buckets (
   claim_id TEXT NOT NULL,
   PRIMARY KEY (owner_id, bucket)
 ) WITHOUT ROWID;
+-- Rows (with the full response) append in insertion order; the lookup index stays small.
 CREATE TABLE idempotency (
+  id          INTEGER PRIMARY KEY,
   agent_id    TEXT NOT NULL,
   key         TEXT NOT NULL,
   fingerprint TEXT NOT NULL,
   http_status INTEGER NOT NULL,
   response    TEXT NOT NULL,
-  created_at  INTEGER NOT NULL,
-  PRIMARY KEY (agent_id, key)
-) WITHOUT ROWID;
-CREATE INDEX idempotency_by_age ON idempotency (created_at);
+  created_at  INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX idempotency_by_key ON idempotency (agent_id, key);
 CREATE TABLE audit (
   seq       INTEGER PRIMARY KEY NOT NULL,
   at        INTEGER NOT NULL,

@@ -142,7 +142,10 @@ Result<int64_t> SqliteStore::PurgeIdempotency(Time cutoff) {
   // A write, but not a decision: it runs on the writer's queue as an empty decision would not
   // do, so take a reader connection (WAL lets it write; busy_timeout covers the writer).
   auto c = Reader();
-  PREPARE_READ(s, c, "DELETE FROM idempotency WHERE created_at < ?");
+  // Rows are in creation order: delete the prefix older than the cutoff.
+  PREPARE_READ(s, c,
+               "DELETE FROM idempotency WHERE id < (SELECT COALESCE((SELECT id FROM idempotency "
+               "WHERE created_at >= ?1 ORDER BY id LIMIT 1), (SELECT MAX(id) + 1 FROM idempotency)))");
   s.Bind(1, ToMicros(cutoff));
   int rc = s.Step();
   if (rc != SQLITE_DONE) return c->Error(rc, "purging idempotency records");

@@ -114,6 +114,31 @@ TEST(SqliteStore, CheckpointMovesTheWalIntoTheDatabase) {
   EXPECT_GT(std::filesystem::file_size(dir.File("a.db")), 4096u);
 }
 
+TEST(SqliteStore, PurgeDeletesOnlyIdempotencyRecordsOlderThanTheCutoff) {
+  TempDir dir;
+  auto store = OpenAt(dir.File("a.db"));
+  for (int i = 0; i < 10; ++i) {
+    Decision d;
+    d.idempotency.push_back({"agt_1", "k" + std::to_string(i), "fp", 201, "{}", FromMicros(i * 1000000LL)});
+    ASSERT_TRUE(store->ApplySync(d).ok());
+  }
+  auto purged = store->PurgeIdempotency(FromMicros(4 * 1000000LL));
+  ASSERT_TRUE(purged.ok()) << purged.status().ToString();
+  EXPECT_EQ(*purged, 4);
+  EXPECT_FALSE(store->GetIdempotency("agt_1", "k3")->has_value());
+  EXPECT_TRUE(store->GetIdempotency("agt_1", "k4")->has_value());
+  EXPECT_EQ(*store->PurgeIdempotency(FromMicros(100 * 1000000LL)), 6);
+}
+
+TEST(SqliteStore, DuplicateIdempotencyKeyIsAConflict) {
+  TempDir dir;
+  auto store = OpenAt(dir.File("a.db"));
+  Decision d;
+  d.idempotency.push_back({"agt_1", "k", "fp", 201, "{}", Time()});
+  ASSERT_TRUE(store->ApplySync(d).ok());
+  EXPECT_EQ(store->ApplySync(d).code(), StatusCode::kConflict);
+}
+
 TEST(SqliteStore, RefusesADatabaseFromANewerVersion) {
   TempDir dir;
   { auto store = OpenAt(dir.File("a.db")); }
