@@ -661,6 +661,17 @@ Outcome LookupError(const Status& s) {
 }
 }  // namespace
 
+void Engine::EndByCaller(Calendar& cal, const Principal& p, ClaimRecord* claim, ClaimState state,
+                         const char* audit_kind, Txn& txn) {
+  const Time now = clock_.Now();
+  const std::string actor = p.is_owner() ? p.owner_id : p.agent_id;
+  const char* id_field = claim->kind == ClaimKind::kHold ? "hold_id" : "booking_id";
+  txn.decision.audit.push_back(chain_.Append(now, cal.owner.id, actor, claim->agent_id, audit_kind,
+                                             claim->id,
+                                             {{id_field, claim->id}, {"agent_id", claim->agent_id}}));
+  RemoveClaim(cal, claim, state, now, actor, nullptr, txn);
+}
+
 void Engine::Release(const Principal& p, const std::string& hold_id, Done done) {
   auto answer = [&](const std::string& status) {
     return Outcome{200, nlohmann::json{{"hold_id", hold_id}, {"status", status}}.dump()};
@@ -676,11 +687,7 @@ void Engine::Release(const Principal& p, const std::string& hold_id, Done done) 
         ExpireHold(*cal, h, nullptr, txn);
         txn.answers.push_back({std::move(done), answer("EXPIRED"), "", ""});
       } else {
-        const std::string actor = p.is_owner() ? p.owner_id : p.agent_id;
-        txn.decision.audit.push_back(chain_.Append(now, cal->owner.id, actor, h->agent_id,
-                                                   "hold.released", h->id,
-                                                   {{"hold_id", h->id}, {"agent_id", h->agent_id}}));
-        RemoveClaim(*cal, h, ClaimState::kReleased, now, actor, nullptr, txn);
+        EndByCaller(*cal, p, h, ClaimState::kReleased, "hold.released", txn);
         txn.answers.push_back({std::move(done), answer("RELEASED"), "", ""});
       }
       Submit(txn);
@@ -701,14 +708,9 @@ void Engine::Cancel(const Principal& p, const std::string& booking_id, Done done
     std::lock_guard<std::mutex> lock(mu_);
     Calendar* cal = FindCalendar(p.owner_id);
     if (ClaimRecord* b = FindOwnActiveLocked(cal, p, booking_id, ClaimKind::kBooking)) {
-      const Time now = clock_.Now();
-      const std::string actor = p.is_owner() ? p.owner_id : p.agent_id;
       Txn txn;
       BeginTxn(txn);
-      txn.decision.audit.push_back(chain_.Append(now, cal->owner.id, actor, b->agent_id,
-                                                 "booking.cancelled", b->id,
-                                                 {{"booking_id", b->id}, {"agent_id", b->agent_id}}));
-      RemoveClaim(*cal, b, ClaimState::kCancelled, now, actor, nullptr, txn);
+      EndByCaller(*cal, p, b, ClaimState::kCancelled, "booking.cancelled", txn);
       txn.answers.push_back({std::move(done), answer("CANCELLED"), "", ""});
       Submit(txn);
       return;

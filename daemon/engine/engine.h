@@ -185,6 +185,9 @@ class Engine {
   void RemoveClaim(Calendar& cal, store::ClaimRecord* claim, store::ClaimState state,
                    Time ended_at, const std::string& ended_by, const BucketRange* keep, Txn& txn);
   void ExpireHold(Calendar& cal, store::ClaimRecord* hold, const BucketRange* keep, Txn& txn);
+  // Releases or cancels the caller's active claim, with its audit row.
+  void EndByCaller(Calendar& cal, const Principal& p, store::ClaimRecord* claim,
+                   store::ClaimState state, const char* audit_kind, Txn& txn);
   // Queues `outcome` for after the step is durable, with its idempotency record.
   void Answer(Txn& txn, Done done, Outcome outcome, const Principal& p, const ClaimRequest& r,
               const std::string& fingerprint);
