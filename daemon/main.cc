@@ -82,13 +82,11 @@ int main(int argc, char** argv) {
   auto port = server.Bind();
   if (!port.ok()) return Fail(port.status().message());
 
-  std::atomic<bool> signaled{false};
-  std::thread signal_waiter([&] {
-    int sig = 0;
-    sigwait(&signals, &sig);
-    signaled = true;
-    spdlog::info("signal {}: draining", sig);
-    server.Stop();
+  // Serve on a thread; the main thread waits for SIGTERM/SIGINT (or for Serve() to fail).
+  std::atomic<bool> serving{true};
+  std::thread serve([&] {
+    server.Serve();
+    if (serving.exchange(false)) ::kill(::getpid(), SIGTERM);  // returned by itself: wake main
   });
   spdlog::info("store sqlite at {} (synchronous=FULL, WAL); tie window {}, bump window {}{}",
                store_options.path, FormatDuration(config->engine.tie_window),
@@ -96,11 +94,18 @@ int main(int argc, char** argv) {
   std::printf("agentdraftd ready http=http://%s:%d\n", config->server.host.c_str(), *port);
   std::fflush(stdout);
 
-  server.Serve();  // returns after Stop(), once in-flight requests have been answered
-  engine.Stop();   // settles waiting commits and waits for the store
-  store->reset();
-  if (!signaled) ::kill(::getpid(), SIGTERM);  // wake the signal thread so it can be joined
-  signal_waiter.join();
+  int sig = 0;
+  sigwait(&signals, &sig);
+  const bool failed = !serving.exchange(false);
+  if (failed) spdlog::error("the HTTP listener stopped; shutting down");
+  else spdlog::info("signal {}: draining", sig);
+  server.Drain();  // no new requests; every request being handled has been answered
+  engine.Stop();   // settles commits waiting out a tie window; waits for the store
+  store->reset();  // finishes the writer's queue, checkpoints, closes the database
   spdlog::info("stopped");
-  return 0;
+  spdlog::shutdown();
+  std::fflush(stdout);
+  // Idle keep-alive connections still hold cpp-httplib worker threads (until their 5 s
+  // timeout); nothing is left to do for them, so leave without joining.
+  std::_Exit(failed ? 1 : 0);
 }

@@ -62,24 +62,24 @@ void ApiServer::RegisterAgentRoutes() {
               }));
     };
   };
-  http_.Post("/v1/bookings", claim(false));
-  http_.Post("/v1/holds", claim(true));
+  Post("/v1/bookings", claim(false));
+  Post("/v1/holds", claim(true));
 
-  http_.Delete(R"(/v1/holds/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
+  Delete(R"(/v1/holds/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
     auto p = RequireAgentOrOwner(req, res, kWrite);
     if (!p) return;
     const std::string id = req.matches[1];
     Respond(res, Await([&](Done done) { engine_.Release(*p, id, std::move(done)); }));
   });
 
-  http_.Delete(R"(/v1/bookings/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
+  Delete(R"(/v1/bookings/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
     auto p = RequireAgentOrOwner(req, res, kWrite);
     if (!p) return;
     const std::string id = req.matches[1];
     Respond(res, Await([&](Done done) { engine_.Cancel(*p, id, std::move(done)); }));
   });
 
-  http_.Get(R"(/v1/bookings/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
+  Get(R"(/v1/bookings/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
     auto p = RequireAgentOrOwner(req, res, nullptr);
     if (!p) return;
     const std::string id = req.matches[1];
@@ -94,7 +94,7 @@ void ApiServer::RegisterAgentRoutes() {
     Respond(res, {200, engine::BookingJson(*c, AgentPriority(c->agent_id)).dump()});
   });
 
-  http_.Get("/v1/bookings", [this](const httplib::Request& req, httplib::Response& res) {
+  Get("/v1/bookings", [this](const httplib::Request& req, httplib::Response& res) {
     auto p = RequireAgentOrOwner(req, res, nullptr);
     if (!p) return;
     store::ClaimQuery q;
@@ -124,7 +124,7 @@ void ApiServer::RegisterAgentRoutes() {
     Respond(res, {200, nlohmann::json{{"bookings", std::move(list)}}.dump()});
   });
 
-  http_.Get("/v1/availability", [this](const httplib::Request& req, httplib::Response& res) {
+  Get("/v1/availability", [this](const httplib::Request& req, httplib::Response& res) {
     auto p = RequireAgentOrOwner(req, res, kRead);
     if (!p) return;
     std::multimap<std::string, std::string> params(req.params.begin(), req.params.end());
@@ -134,7 +134,7 @@ void ApiServer::RegisterAgentRoutes() {
     Respond(res, engine_.Availability(*p, *q));
   });
 
-  http_.Get("/v1/agents/me", [this](const httplib::Request& req, httplib::Response& res) {
+  Get("/v1/agents/me", [this](const httplib::Request& req, httplib::Response& res) {
     auto p = RequireAgent(req, res, nullptr);
     if (!p) return;
     auto a = engine_.GetAgent(p->agent_id);
@@ -148,7 +148,7 @@ void ApiServer::RegisterAgentRoutes() {
                            .dump()});
   });
 
-  http_.Get("/v1/audit", [this](const httplib::Request& req, httplib::Response& res) {
+  Get("/v1/audit", [this](const httplib::Request& req, httplib::Response& res) {
     auto p = RequireAgentOrOwner(req, res, "audit:read");
     if (!p) return;
     store::AuditQuery q;

@@ -19,7 +19,7 @@ nlohmann::json AgentJson(const engine::AgentView& a) {
 }  // namespace
 
 void ApiServer::RegisterOwnerRoutes() {
-  http_.Post("/v1/auth/magic-link", [this](const httplib::Request& req, httplib::Response& res) {
+  Post("/v1/auth/magic-link", [this](const httplib::Request& req, httplib::Response& res) {
     Outcome error;
     auto body = ParseObject(req.body, &error);
     if (!body) return Respond(res, error);
@@ -39,7 +39,7 @@ void ApiServer::RegisterOwnerRoutes() {
     Respond(res, {200, nlohmann::json{{"sent", true}, {"dev_token", token}}.dump()});
   });
 
-  http_.Post("/v1/auth/verify", [this](const httplib::Request& req, httplib::Response& res) {
+  Post("/v1/auth/verify", [this](const httplib::Request& req, httplib::Response& res) {
     Outcome error;
     auto body = ParseObject(req.body, &error);
     if (!body) return Respond(res, error);
@@ -54,7 +54,7 @@ void ApiServer::RegisterOwnerRoutes() {
     Respond(res, {200, nlohmann::json{{"user_id", grant->owner.id}, {"email", grant->owner.email}}.dump()});
   });
 
-  http_.Post("/v1/dashboard/agents", [this](const httplib::Request& req, httplib::Response& res) {
+  Post("/v1/dashboard/agents", [this](const httplib::Request& req, httplib::Response& res) {
     auto p = RequireOwner(req, res);
     if (!p) return;
     Outcome error;
@@ -93,7 +93,7 @@ void ApiServer::RegisterOwnerRoutes() {
     Respond(res, {201, j.dump()});
   });
 
-  http_.Get("/v1/dashboard/agents", [this](const httplib::Request& req, httplib::Response& res) {
+  Get("/v1/dashboard/agents", [this](const httplib::Request& req, httplib::Response& res) {
     auto p = RequireOwner(req, res);
     if (!p) return;
     nlohmann::json list = nlohmann::json::array();

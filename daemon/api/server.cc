@@ -1,11 +1,6 @@
 #include "daemon/api/server.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-
-#include <filesystem>
 
 #include <regex>
 
@@ -51,37 +46,46 @@ Result<int> ApiServer::Bind() {
   }
   // cpp-httplib listens with a backlog of 5; a burst of agents connecting at once needs more.
   if (listen_fd_ >= 0) ::listen(listen_fd_, options_.listen_backlog);
-  bound_port_ = port;
   return port;
 }
 
 void ApiServer::Serve() { http_.listen_after_bind(); }
 
-void ApiServer::Stop() {
-  http_.stop();
-  ShutdownIdleConnections();
+void ApiServer::Drain() {
+  draining_ = true;
+  http_.stop();  // closes the listening socket
+  std::unique_lock<std::mutex> lock(in_flight_mu_);
+  in_flight_cv_.wait(lock, [&] { return in_flight_ == 0; });
 }
 
-// cpp-httplib 0.11 notices a stop only when an idle keep-alive connection times out (5 s).
-// To drain promptly, shut down the reading side of every connection accepted on our port:
-// an idle connection sees end-of-file at once; a request being handled still gets its answer.
-void ApiServer::ShutdownIdleConnections() {
-  const int port = bound_port_;
-  if (port <= 0) return;
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd", ec)) {
-    int fd = std::atoi(entry.path().filename().c_str());
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode)) continue;
-    sockaddr_storage local{}, peer{};
-    socklen_t llen = sizeof local, plen = sizeof peer;
-    if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &llen) != 0) continue;
-    if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &plen) != 0) continue;  // listener
-    int local_port = 0;
-    if (local.ss_family == AF_INET) local_port = ntohs(reinterpret_cast<sockaddr_in*>(&local)->sin_port);
-    if (local.ss_family == AF_INET6) local_port = ntohs(reinterpret_cast<sockaddr_in6*>(&local)->sin6_port);
-    if (local_port == port) ::shutdown(fd, SHUT_RD);
-  }
+httplib::Server::Handler ApiServer::Guarded(httplib::Server::Handler handler) {
+  return [this, handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
+    {
+      std::lock_guard<std::mutex> lock(in_flight_mu_);
+      if (draining_) {
+        return RespondError(res, "unavailable", "the daemon is shutting down; retry shortly");
+      }
+      ++in_flight_;
+    }
+    struct Done {
+      ApiServer* server;
+      ~Done() {
+        std::lock_guard<std::mutex> lock(server->in_flight_mu_);
+        if (--server->in_flight_ == 0) server->in_flight_cv_.notify_all();
+      }
+    } done{this};
+    handler(req, res);
+  };
+}
+
+void ApiServer::Get(const std::string& pattern, httplib::Server::Handler handler) {
+  http_.Get(pattern, Guarded(std::move(handler)));
+}
+void ApiServer::Post(const std::string& pattern, httplib::Server::Handler handler) {
+  http_.Post(pattern, Guarded(std::move(handler)));
+}
+void ApiServer::Delete(const std::string& pattern, httplib::Server::Handler handler) {
+  http_.Delete(pattern, Guarded(std::move(handler)));
 }
 
 namespace {
@@ -132,7 +136,7 @@ void ApiServer::RegisterRoutes() {
         res.status = res.status;
     }
   });
-  http_.Get("/healthz", [this](const httplib::Request&, httplib::Response& res) {
+  Get("/healthz", [this](const httplib::Request&, httplib::Response& res) {
     Respond(res, {200, nlohmann::json{{"status", "ok"}, {"store", engine_.store().Name()}}.dump()});
   });
   RegisterAgentRoutes();

@@ -4,10 +4,17 @@
 // engine; a handler blocks its worker thread until the engine's answer is durable, so the
 // worker pool must be as large as the number of connections served at once (`threads`).
 //
-// Thread-safe: Bind() then Serve() on one thread; Stop() from any thread.
+// Shutdown: Drain() stops accepting, answers 503 to requests that arrive on open keep-alive
+// connections, and waits until every request already being handled has been answered. It
+// does not wait for idle keep-alive connections (cpp-httplib 0.11 only notices a stop when
+// they time out); the process exits without joining Serve().
+//
+// Thread-safe: Bind() then Serve() on one thread; Drain() from any other.
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <string>
 
 #include <httplib.h>
@@ -33,11 +40,17 @@ class ApiServer {
 
   // Binds the listening socket; returns the port actually bound.
   Result<int> Bind();
-  // Serves until Stop(); returns once in-flight requests have been answered.
+  // Serves until Drain(); may not return before idle connections time out.
   void Serve();
-  void Stop();
+  void Drain();
 
  private:
+  // Route registration with the in-flight guard that Drain() relies on.
+  void Get(const std::string& pattern, httplib::Server::Handler handler);
+  void Post(const std::string& pattern, httplib::Server::Handler handler);
+  void Delete(const std::string& pattern, httplib::Server::Handler handler);
+  httplib::Server::Handler Guarded(httplib::Server::Handler handler);
+
   void RegisterRoutes();
   void RegisterAgentRoutes();
   void RegisterOwnerRoutes();
@@ -54,13 +67,15 @@ class ApiServer {
   std::optional<engine::Principal> RequireOwner(const httplib::Request& req,
                                                 httplib::Response& res);
   int AgentPriority(const std::string& agent_id);
-  void ShutdownIdleConnections();
 
   engine::Engine& engine_;
   const ServerOptions options_;
   httplib::Server http_;
   std::atomic<int> listen_fd_{-1};
-  std::atomic<int> bound_port_{0};
+  std::atomic<bool> draining_{false};
+  std::mutex in_flight_mu_;
+  std::condition_variable in_flight_cv_;
+  int in_flight_ = 0;  // GUARDED_BY(in_flight_mu_)
 };
 
 // Writes an engine Outcome as the response.
