@@ -38,7 +38,9 @@ class E2eTest : public ::testing::Test {
   // Every test ends with a clean stop: exit 0 (a sanitizer report in the daemon would make it
   // non-zero).
   void TearDown() override {
-    if (daemon_ && daemon_->pid() > 0) EXPECT_EQ(daemon_->Stop(), 0) << daemon_->Log();
+    if (daemon_ && daemon_->pid() > 0) {
+      EXPECT_EQ(daemon_->Stop(), 0) << daemon_->Log();
+    }
   }
   // Starts the daemon again on the same data directory (a new port); the owner's session
   // survives.
