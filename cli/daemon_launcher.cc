@@ -92,8 +92,10 @@ Status DaemonLauncher::Spawn(const std::string& binary,
                                std::string(strerror(errno)));
   }
   data_dir_ = tmpl;
-  std::vector<std::string> args = {binary,       "--http",  "127.0.0.1:0",
-                                   "--data-dir", data_dir_, "--dev"};
+  // Its own socket in its own directory: never the user's default one.
+  std::vector<std::string> args = {binary,     "--http",   "127.0.0.1:0", "--data-dir",
+                                   data_dir_,  "--socket", data_dir_ + "/agentdraftd.sock",
+                                   "--dev"};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   std::vector<char*> argv;  // built before fork: the child may only make async-signal-safe calls
   for (std::string& a : args) argv.push_back(a.data());
@@ -139,7 +141,9 @@ Status DaemonLauncher::ReadReadyLine(std::chrono::milliseconds timeout) {
     return Status::Unavailable(binary_ + " did not start" +
                                (line.empty() ? "" : " (stdout: \"" + line + "\")") + LogTail());
   }
+  // "agentdraftd ready http=URL[ socket=PATH]"
   base_url_ = line.substr(sizeof kReadyPrefix - 1);
+  base_url_ = base_url_.substr(0, base_url_.find(' '));
   return Status::Ok();
 }
 

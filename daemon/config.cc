@@ -2,7 +2,14 @@
 
 #include <unistd.h>
 
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <sstream>
+
 #include <CLI/CLI.hpp>
+#include <toml++/toml.h>
 
 namespace agentdraft::daemon {
 
@@ -13,8 +20,17 @@ std::string DefaultDataDir() {
   return std::string(home ? home : ".") + "/.local/share/agentdraft";
 }
 
+std::string DefaultConfigPath() {
+  if (geteuid() == 0) return "/etc/agentdraft/agentdraftd.toml";
+  if (const char* xdg = std::getenv("XDG_CONFIG_HOME"); xdg && *xdg) {
+    return std::string(xdg) + "/agentdraft/agentdraftd.toml";
+  }
+  const char* home = std::getenv("HOME");
+  return std::string(home ? home : ".") + "/.config/agentdraft/agentdraftd.toml";
+}
+
 namespace {
-// A CLI11 validator-transform for durations ("20ms", "30s").
+
 Status ParseInto(const std::string& text, Duration* out, Duration max) {
   auto d = ParseDuration(text);
   if (!d.ok()) return d.status();
@@ -24,48 +40,155 @@ Status ParseInto(const std::string& text, Duration* out, Duration max) {
   *out = *d;
   return Status::Ok();
 }
+
+// "tie-window" → "AGENTDRAFT_TIE_WINDOW".
+std::string EnvName(const std::string& flag) {
+  std::string env = "AGENTDRAFT_";
+  for (char c : flag) env += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return env;
+}
+
+// The config file named by --config (or --config=) in argv, else $AGENTDRAFT_CONFIG; "" when
+// neither. `*required` tells whether it must exist.
+std::string ConfigFileFromArgs(int argc, char** argv, bool* required) {
+  *required = true;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--config" && i + 1 < argc) return argv[i + 1];
+    if (a.rfind("--config=", 0) == 0) return a.substr(9);
+  }
+  if (const char* env = std::getenv("AGENTDRAFT_CONFIG"); env && *env) return env;
+  *required = false;
+  return DefaultConfigPath();
+}
+
+// Reads the config file into flag name → text value. InvalidArgument for a file that is not
+// TOML, a key that is not a setting, or a value of the wrong kind.
+Result<std::map<std::string, std::string>> ReadConfigFile(const std::string& path,
+                                                          const std::vector<std::string>& known) {
+  std::map<std::string, std::string> values;
+  toml::table table;
+  try {
+    table = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream where;
+    where << e.source().begin;
+    return Status::InvalidArgument(path + ": " + std::string(e.description()) + " at " + where.str());
+  }
+  for (const auto& [key, node] : table) {
+    const std::string name(key.str());
+    if (std::find(known.begin(), known.end(), name) == known.end()) {
+      return Status::InvalidArgument(path + ": unknown setting \"" + name +
+                                     "\" (settings are the flags of agentdraftd --help, without "
+                                     "the dashes)");
+    }
+    if (auto s = node.value<std::string>(); s && node.is_string()) values[name] = *s;
+    else if (auto b = node.value<bool>(); b && node.is_boolean()) values[name] = *b ? "true" : "false";
+    else if (auto i = node.value<int64_t>(); i && node.is_integer()) values[name] = std::to_string(*i);
+    else if (auto f = node.value<double>(); f && node.is_floating_point()) values[name] = std::to_string(*f);
+    else return Status::InvalidArgument(path + ": \"" + name + "\" must be a string, number or boolean");
+  }
+  return values;
+}
+
 }  // namespace
 
 std::optional<DaemonConfig> ParseCommandLine(int argc, char** argv, int* exit_code) {
   DaemonConfig c;
   c.data_dir = DefaultDataDir();
+  c.server.socket_path = api::DefaultSocketPath();
   std::string http = "127.0.0.1:8080", tie = "20ms", bump = "30s", ttl = "30s";
+  std::string config_flag;
   CLI::App app{
       "agentdraftd: the agentdraft coordination daemon.\n"
       "Decides which agent gets a calendar slot, by the owner's ranking, atomically and\n"
-      "durably, and serves the JSON API over HTTP.\n\n"
+      "durably, and serves the JSON API over HTTP (agents, with their keys) and over a Unix\n"
+      "socket (the owner: the daemon's own user and root).\n\n"
       "Examples:\n"
-      "  agentdraftd                                  # 127.0.0.1:8080, data in the default dir\n"
-      "  agentdraftd --http 127.0.0.1:0 --data-dir /tmp/ad --dev\n"
-      "  agentdraftd --tie-window 100ms --bump-window 1m\n"};
+      "  agentdraftd                                  # 127.0.0.1:8080, default socket and data dir\n"
+      "  agentdraftd --http 127.0.0.1:0 --data-dir /tmp/ad --socket /tmp/ad/ad.sock --dev\n"
+      "  agentdraftd --tie-window 100ms --bump-window 1m --rate-limit 20 --rate-burst 40\n"
+      "  AGENTDRAFT_LOG_LEVEL=debug agentdraftd      # one log line per request\n",
+      "agentdraftd"};
+  app.footer(
+      "Each flag can also come from the environment, AGENTDRAFT_<FLAG> (--tie-window:\n"
+      "AGENTDRAFT_TIE_WINDOW), or from the config file as `tie-window = \"50ms\"`.\n"
+      "Precedence: command line, then environment, then config file, then the default.\n"
+      "Config file: --config FILE or AGENTDRAFT_CONFIG, else " + DefaultConfigPath() +
+      " if present.");
+  app.set_version_flag("--version", std::string("agentdraftd ") + AGENTDRAFT_VERSION);
   app.option_defaults()->always_capture_default();
-  app.add_option("--http", http, "HOST:PORT to serve HTTP on (port 0 picks a free one)");
-  app.add_option("--data-dir", c.data_dir, "directory for the SQLite store and the key secret");
-  app.add_flag("--dev", c.server.dev_mode,
-               "development mode: the magic-link sign-in answers with dev_token");
-  app.add_option("--tie-window", tie,
-                 "default tie window (0–5s): how long a commit from an outranked agent waits "
-                 "for a higher-ranked claim on its slot");
-  app.add_option("--bump-window", bump,
-                 "default bump window: how long a booking can be evicted by a higher-ranked agent");
-  app.add_option("--hold-ttl", ttl, "default hold lifetime");
-  app.add_option("--max-holds", c.engine.max_holds_per_agent, "default active holds per agent")
-      ->check(CLI::Range(1, 10000));
-  app.add_option("--threads", c.server.threads, "HTTP worker threads (connections served at once)")
-      ->check(CLI::Range(4, 4096));
-  app.add_option("--log-level", c.log_level, "trace, debug, info, warn, error, off")
-      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+  app.add_option("--config", config_flag, "TOML config file (see below)");
+  std::vector<std::pair<std::string, CLI::Option*>> settings;
+  auto setting = [&](CLI::Option* o, const std::string& name) {
+    o->envname(EnvName(name));
+    settings.emplace_back(name, o);
+    return o;
+  };
+  setting(app.add_option("--http", http, "HOST:PORT to serve HTTP on (port 0 picks a free one)"), "http");
+  setting(app.add_option("--socket", c.server.socket_path,
+                         "Unix socket for the owner (\"none\": no socket)"), "socket");
+  setting(app.add_option("--data-dir", c.data_dir, "directory for the SQLite store and the key secret"),
+          "data-dir");
+  setting(app.add_flag("--dev", c.server.dev_mode,
+                       "development mode: the magic-link sign-in answers with dev_token"), "dev");
+  setting(app.add_option("--tie-window", tie,
+                         "default tie window (0–5s): how long a commit from an outranked agent "
+                         "waits for a higher-ranked claim on its slot"), "tie-window");
+  setting(app.add_option("--bump-window", bump,
+                         "default bump window: how long a booking can be evicted by a "
+                         "higher-ranked agent"), "bump-window");
+  setting(app.add_option("--hold-ttl", ttl, "default hold lifetime"), "hold-ttl");
+  setting(app.add_option("--max-holds", c.engine.max_holds_per_agent, "default active holds per agent")
+              ->check(CLI::Range(1, 10000)), "max-holds");
+  setting(app.add_option("--rate-limit", c.server.rate_per_second,
+                         "requests per second per agent, on average (0: no limit)")
+              ->check(CLI::Range(0.0, 1e6)), "rate-limit");
+  setting(app.add_option("--rate-burst", c.server.rate_burst,
+                         "requests an agent may make at once (default: the rate, at least 1)")
+              ->check(CLI::Range(0.0, 1e6)), "rate-burst");
+  setting(app.add_option("--threads", c.server.threads, "HTTP worker threads (connections served at once)")
+              ->check(CLI::Range(4, 4096)), "threads");
+  setting(app.add_option("--log-level", c.log_level,
+                         "trace, debug (one line per request), info, warn, error, off")
+              ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"})), "log-level");
+
+  auto fail = [&](const std::string& message) {
+    std::fprintf(stderr, "agentdraftd: %s\n", message.c_str());
+    *exit_code = 2;
+    return std::nullopt;
+  };
+  // The config file's values become the defaults, so that the environment and the command
+  // line override them.
+  bool config_required = false;
+  const std::string config_path = ConfigFileFromArgs(argc, argv, &config_required);
+  std::error_code ec;
+  if (!config_path.empty() && (config_required || std::filesystem::exists(config_path, ec))) {
+    if (!std::filesystem::is_regular_file(config_path, ec)) {
+      return fail("config file " + config_path + " does not exist");
+    }
+    std::vector<std::string> known;
+    for (const auto& [name, o] : settings) known.push_back(name);
+    auto values = ReadConfigFile(config_path, known);
+    if (!values.ok()) return fail(values.status().message());
+    for (const auto& [name, o] : settings) {
+      auto it = values->find(name);
+      if (it == values->end()) continue;
+      try {
+        o->default_val(it->second);
+      } catch (const CLI::Error& e) {
+        return fail(config_path + ": " + name + ": " + e.what());
+      }
+    }
+    c.config_file = config_path;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     *exit_code = app.exit(e);
     return std::nullopt;
   }
-  auto fail = [&](const std::string& message) {
-    std::fprintf(stderr, "agentdraftd: %s\n", message.c_str());
-    *exit_code = 2;
-    return std::nullopt;
-  };
+  if (c.server.socket_path == "none") c.server.socket_path.clear();
   const size_t colon = http.rfind(':');
   if (colon == std::string::npos || colon == 0) return fail("--http must be HOST:PORT, e.g. 127.0.0.1:8080");
   c.server.host = http.substr(0, colon);
@@ -85,6 +208,10 @@ std::optional<DaemonConfig> ParseCommandLine(int argc, char** argv, int* exit_co
     if (!s.ok()) return fail(std::string(name) + ": " + s.message());
   }
   if (c.engine.hold_ttl <= Duration(0)) return fail("--hold-ttl must be positive");
+  if (c.server.socket_path.size() > api::kMaxSocketPath) {
+    return fail("--socket path is longer than " + std::to_string(api::kMaxSocketPath) +
+                " bytes: " + c.server.socket_path);
+  }
   return c;
 }
 

@@ -1,6 +1,14 @@
-// DaemonConfig: agentdraftd's settings, from its command line.
+// DaemonConfig: agentdraftd's settings, from its command line, its environment and an optional
+// config file.
+//
+// Precedence, highest first: a flag on the command line; its environment variable
+// (AGENTDRAFT_<FLAG NAME>, e.g. AGENTDRAFT_TIE_WINDOW for --tie-window); a key of the config
+// file (the flag's name without the dashes: `tie-window = "50ms"`); the built-in default.
+// The config file is --config FILE or $AGENTDRAFT_CONFIG (must exist), else
+// DefaultConfigPath() when it exists. docs/cli.md lists every setting.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "common/status.h"
@@ -10,7 +18,8 @@
 namespace agentdraft::daemon {
 
 struct DaemonConfig {
-  std::string data_dir;  // holds agentdraft.db and secret.key
+  std::string data_dir;     // holds agentdraft.db and secret.key
+  std::string config_file;  // the file read, or ""
   std::string log_level = "info";
   api::ServerOptions server;
   engine::EngineOptions engine;
@@ -20,8 +29,13 @@ struct DaemonConfig {
 // $XDG_DATA_HOME/agentdraft or ~/.local/share/agentdraft.
 std::string DefaultDataDir();
 
-// Parses argv. Returns the exit code to use when the process should stop right away
-// (--help: 0; bad usage: 2) through `exit_code`, with the message already printed.
+// /etc/agentdraft/agentdraftd.toml for root, else $XDG_CONFIG_HOME/agentdraft/agentdraftd.toml
+// or ~/.config/agentdraft/agentdraftd.toml.
+std::string DefaultConfigPath();
+
+// Parses argv (with the environment and the config file). Returns nullopt when the process
+// should stop right away, with the exit code in `exit_code` (--help: 0; bad usage or a bad
+// config file: 2) and the message already printed.
 std::optional<DaemonConfig> ParseCommandLine(int argc, char** argv, int* exit_code);
 
 }  // namespace agentdraft::daemon

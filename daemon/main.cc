@@ -2,6 +2,7 @@
 // line, and on SIGTERM/SIGINT drains in-flight requests and the pending batch, then exits 0.
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -39,6 +40,20 @@ Result<std::string> LoadOrCreateSecret(const std::string& dir) {
   return secret;
 }
 
+// Holds an flock on <dir>/agentdraftd.lock for the process's lifetime: two daemons on one
+// SQLite file would each keep their own view of the calendar.
+Status LockDataDir(const std::string& dir) {
+  const std::string path = dir + "/agentdraftd.lock";
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::Unavailable("cannot open " + path + ": " + std::strerror(errno));
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd);
+    return Status::Unavailable("another agentdraftd uses the data directory " + dir +
+                               "; stop it first, or give this one --data-dir DIR");
+  }
+  return Status::Ok();  // fd stays open: the lock lasts until exit
+}
+
 int Fail(const std::string& message) {
   std::fprintf(stderr, "agentdraftd: %s\n", message.c_str());
   return 1;
@@ -65,6 +80,7 @@ int main(int argc, char** argv) {
   std::filesystem::create_directories(config->data_dir, ec);
   if (ec) return Fail("cannot create data directory " + config->data_dir + ": " + ec.message());
   ::chmod(config->data_dir.c_str(), 0700);
+  if (Status s = LockDataDir(config->data_dir); !s.ok()) return Fail(s.message());
   auto secret = LoadOrCreateSecret(config->data_dir);
   if (!secret.ok()) return Fail(secret.status().message());
   config->engine.key_secret = *secret;
@@ -91,7 +107,10 @@ int main(int argc, char** argv) {
   spdlog::info("store sqlite at {} (synchronous=FULL, WAL); tie window {}, bump window {}{}",
                store_options.path, FormatDuration(config->engine.tie_window),
                FormatDuration(config->engine.bump_window), config->server.dev_mode ? "; dev mode" : "");
-  std::printf("agentdraftd ready http=http://%s:%d\n", config->server.host.c_str(), *port);
+  if (!config->config_file.empty()) spdlog::info("settings from {}", config->config_file);
+  if (!server.socket_path().empty()) spdlog::info("owner socket at {}", server.socket_path());
+  std::printf("agentdraftd ready http=http://%s:%d%s%s\n", config->server.host.c_str(), *port,
+              server.socket_path().empty() ? "" : " socket=", server.socket_path().c_str());
   std::fflush(stdout);
 
   int sig = 0;

@@ -9,6 +9,7 @@ PACKAGES=(
   cmake ninja-build g++ pkg-config git
   libcli11-dev libcpp-httplib-dev libsqlite3-dev nlohmann-json3-dev libspdlog-dev
   libgtest-dev libgmock-dev libcurl4-openssl-dev libsodium-dev libssl-dev libgoogle-perftools-dev
+  libhowardhinnant-date-dev libtomlplusplus-dev
   sqlite3
 )
 

@@ -4,5 +4,6 @@ set(AGENTDRAFT_TEST_SOURCES_unit
   unit/request_parser_test.cc
   unit/sqlite_store_test.cc
   unit/time_test.cc
+  unit/friendly_time_test.cc
 )
 set(AGENTDRAFT_TEST_LIBS_unit agentdraft_api agentdraft_engine agentdraft_store agentdraft_common PkgConfig::SQLITE3)

@@ -1,5 +1,8 @@
 // The owner endpoints: the dev-mode magic-link sign-in and agent management.
 #include <regex>
+#include <set>
+
+#include "common/friendly_time.h"
 
 #include "common/error_codes.h"
 #include "daemon/api/request_parser.h"
@@ -11,10 +14,55 @@ using engine::Outcome;
 
 namespace {
 nlohmann::json AgentJson(const engine::AgentView& a) {
-  return {{"agent_id", a.record.id},     {"name", a.record.name},
-          {"priority", a.record.priority}, {"rank", a.rank},
-          {"scopes", a.record.scopes},   {"user_id", a.record.owner_id},
-          {"created_at", FormatRfc3339(a.record.created_at)}};
+  return {{"agent_id", a.record.id},
+          {"name", a.record.name},
+          {"priority", a.record.priority},
+          {"rank", a.rank},
+          {"scopes", a.record.scopes},
+          {"user_id", a.record.owner_id},
+          {"key_prefix", a.record.key_prefix},
+          {"created_at", FormatRfc3339(a.record.created_at)},
+          {"revoked_at", a.record.revoked_at ? nlohmann::json(FormatRfc3339(*a.record.revoked_at))
+                                             : nlohmann::json()}};
+}
+
+nlohmann::json SettingsJson(const engine::SettingsView& v) {
+  using std::chrono::duration_cast;
+  return {{"user_id", v.owner_id},
+          {"tie_window_ms", duration_cast<std::chrono::milliseconds>(v.tie_window).count()},
+          {"bump_window_seconds", duration_cast<std::chrono::seconds>(v.bump_window).count()},
+          {"hold_ttl_seconds", duration_cast<std::chrono::seconds>(v.hold_ttl).count()},
+          {"max_holds_per_agent", v.max_holds_per_agent},
+          {"timezone", v.timezone},
+          {"explicit", v.explicit_fields}};
+}
+
+// An engine failure as the API's error.
+void RespondStatus(httplib::Response& res, const Status& s, const char* field) {
+  if (s.code() == StatusCode::kInvalidArgument) {
+    return Respond(res, ValidationError({{field, s.message()}}));
+  }
+  RespondError(res, ErrorCodeFor(s), s.message());
+}
+
+// Reads {name: integer} into `out` when present (null = `*reset` gets the name); false with a
+// problem noted when it is not an integer in [lo, hi].
+bool IntField(const nlohmann::json& body, const char* name, int64_t lo, int64_t hi,
+              std::optional<int64_t>* out, std::vector<std::string>* reset,
+              std::vector<FieldProblem>* problems) {
+  auto it = body.find(name);
+  if (it == body.end()) return true;
+  if (it->is_null() && reset != nullptr) {
+    reset->push_back(name);
+    return true;
+  }
+  if (!it->is_number_integer() || it->get<int64_t>() < lo || it->get<int64_t>() > hi) {
+    problems->push_back({name, "must be an integer from " + std::to_string(lo) + " to " +
+                                   std::to_string(hi) + (reset ? " (or null for the default)" : "")});
+    return false;
+  }
+  *out = it->get<int64_t>();
+  return true;
 }
 }  // namespace
 
@@ -99,6 +147,171 @@ void ApiServer::RegisterOwnerRoutes() {
     nlohmann::json list = nlohmann::json::array();
     for (const engine::AgentView& a : engine_.ListAgents(p->owner_id)) list.push_back(AgentJson(a));
     Respond(res, {200, nlohmann::json{{"agents", std::move(list)}}.dump()});
+  });
+
+  Get(R"(/v1/dashboard/agents/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
+    auto p = RequireOwner(req, res);
+    if (!p) return;
+    auto a = engine_.FindAgent(p->owner_id, req.matches[1]);
+    if (!a.ok()) return RespondStatus(res, a.status(), "agent");
+    Respond(res, {200, AgentJson(*a).dump()});
+  });
+
+  // The whole rank order in one call: {"order": [agent id or name, …]}, top first.
+  Patch("/v1/dashboard/agents", [this](const httplib::Request& req, httplib::Response& res) {
+    auto p = RequireOwner(req, res);
+    if (!p) return;
+    Outcome error;
+    auto body = ParseObject(req.body, &error);
+    if (!body) return Respond(res, error);
+    auto order = body->find("order");
+    std::vector<std::string> refs;
+    bool ok = order != body->end() && order->is_array() && !order->empty();
+    if (ok) {
+      for (const auto& x : *order) {
+        if (!x.is_string()) ok = false;
+        else refs.push_back(x.get<std::string>());
+      }
+    }
+    if (!ok) {
+      return Respond(res, ValidationError({{"order", "must be a non-empty array of agent ids or "
+                                                     "names, top-ranked first"}}));
+    }
+    auto ranked = engine_.SetRankOrder(p->owner_id, refs);
+    if (!ranked.ok()) return RespondStatus(res, ranked.status(), "order");
+    nlohmann::json list = nlohmann::json::array();
+    for (const engine::AgentView& a : *ranked) list.push_back(AgentJson(a));
+    Respond(res, {200, nlohmann::json{{"agents", std::move(list)}}.dump()});
+  });
+
+  Patch(R"(/v1/dashboard/agents/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
+    auto p = RequireOwner(req, res);
+    if (!p) return;
+    Outcome error;
+    auto body = ParseObject(req.body, &error);
+    if (!body) return Respond(res, error);
+    std::vector<FieldProblem> problems;
+    engine::AgentUpdate update;
+    std::optional<int64_t> priority;
+    IntField(*body, "priority", 1, 1000000, &priority, nullptr, &problems);
+    if (priority) update.priority = static_cast<int>(*priority);
+    if (auto it = body->find("scopes"); it != body->end()) {
+      std::vector<std::string> scopes;
+      bool ok = it->is_array();
+      if (ok) {
+        for (const auto& x : *it) {
+          if (!x.is_string()) ok = false;
+          else scopes.push_back(x.get<std::string>());
+        }
+      }
+      if (!ok) problems.push_back({"scopes", "must be an array of strings"});
+      else update.scopes = std::move(scopes);
+    }
+    for (const auto& [key, value] : body->items()) {
+      if (key != "priority" && key != "scopes") {
+        problems.push_back({key, "is not a field that can be changed (priority, scopes)"});
+      }
+    }
+    if (!update.priority && !update.scopes && problems.empty()) {
+      problems.push_back({"priority", "give priority and/or scopes to change"});
+    }
+    if (!problems.empty()) return Respond(res, ValidationError(problems));
+    auto a = engine_.UpdateAgent(p->owner_id, req.matches[1], update);
+    if (!a.ok()) return RespondStatus(res, a.status(), "priority/scopes");
+    Respond(res, {200, AgentJson(*a).dump()});
+  });
+
+  Post(R"(/v1/dashboard/agents/([^/]+)/keys)", [this](const httplib::Request& req, httplib::Response& res) {
+    auto p = RequireOwner(req, res);
+    if (!p) return;
+    auto rotated = engine_.RotateKey(p->owner_id, req.matches[1]);
+    if (!rotated.ok()) return RespondStatus(res, rotated.status(), "agent");
+    nlohmann::json j = AgentJson(rotated->agent);
+    j["plaintext_key"] = rotated->plaintext_key;
+    Respond(res, {201, j.dump()});
+  });
+
+  auto revoke = [this](const httplib::Request& req, httplib::Response& res) {
+    auto p = RequireOwner(req, res);
+    if (!p) return;
+    auto a = engine_.RevokeKey(p->owner_id, req.matches[1]);
+    if (!a.ok()) return RespondStatus(res, a.status(), "agent");
+    Respond(res, {200, AgentJson(*a).dump()});
+  };
+  Delete(R"(/v1/dashboard/agents/([^/]+)/keys)", revoke);
+  Delete(R"(/v1/dashboard/agents/([^/]+))", revoke);
+
+  Get("/v1/dashboard/settings", [this](const httplib::Request& req, httplib::Response& res) {
+    auto p = RequireOwner(req, res);
+    if (!p) return;
+    auto v = engine_.GetSettings(p->owner_id);
+    if (!v.ok()) return RespondStatus(res, v.status(), "settings");
+    Respond(res, {200, SettingsJson(*v).dump()});
+  });
+
+  Patch("/v1/dashboard/settings", [this](const httplib::Request& req, httplib::Response& res) {
+    auto p = RequireOwner(req, res);
+    if (!p) return;
+    Outcome error;
+    auto body = ParseObject(req.body, &error);
+    if (!body) return Respond(res, error);
+    std::vector<FieldProblem> problems;
+    engine::SettingsUpdate u;
+    std::optional<int64_t> tie, bump, ttl, holds;
+    IntField(*body, "tie_window_ms", 0, 5000, &tie, &u.reset, &problems);
+    IntField(*body, "bump_window_seconds", 0, 86400, &bump, &u.reset, &problems);
+    IntField(*body, "hold_ttl_seconds", 1, 86400, &ttl, &u.reset, &problems);
+    IntField(*body, "max_holds_per_agent", 1, 10000, &holds, &u.reset, &problems);
+    if (tie) u.tie_window = std::chrono::milliseconds(*tie);
+    if (bump) u.bump_window = std::chrono::seconds(*bump);
+    if (ttl) u.hold_ttl = std::chrono::seconds(*ttl);
+    if (holds) u.max_holds_per_agent = static_cast<int>(*holds);
+    if (auto it = body->find("timezone"); it != body->end()) {
+      if (it->is_null()) u.reset.push_back("timezone");
+      else if (!it->is_string() || !IsKnownTimeZone(it->get<std::string>())) {
+        problems.push_back({"timezone", "must be an IANA time zone name such as Europe/Berlin "
+                                        "(or null for UTC)"});
+      } else {
+        u.timezone = it->get<std::string>();
+      }
+    }
+    static const std::set<std::string> kFields = {"tie_window_ms", "bump_window_seconds",
+                                                  "hold_ttl_seconds", "max_holds_per_agent",
+                                                  "timezone"};
+    for (const auto& [key, value] : body->items()) {
+      if (!kFields.count(key)) problems.push_back({key, "is not a setting"});
+    }
+    if (!problems.empty()) return Respond(res, ValidationError(problems));
+    auto v = engine_.UpdateSettings(p->owner_id, u);
+    if (!v.ok()) return RespondStatus(res, v.status(), "settings");
+    Respond(res, {200, SettingsJson(*v).dump()});
+  });
+
+  // The daemon and its calendar at a glance (agentdraft status). Owner or agent.
+  Get("/v1/status", [this](const httplib::Request& req, httplib::Response& res) {
+    auto p = RequireAgentOrOwner(req, res, nullptr);
+    if (!p) return;
+    auto c = engine_.Counts(p->owner_id);
+    if (!c.ok()) return RespondStatus(res, c.status(), "status");
+    nlohmann::json j = {
+        {"status", "ok"},
+        {"version", AGENTDRAFT_VERSION},
+        {"store", engine_.store().Name()},
+        {"user_id", p->owner_id},
+        {"caller", p->is_owner() ? nlohmann::json{{"kind", "owner"}, {"user_id", p->owner_id}}
+                                 : nlohmann::json{{"kind", "agent"}, {"agent_id", p->agent_id}}},
+        {"uptime_seconds",
+         std::chrono::duration_cast<std::chrono::seconds>(engine_.clock().Now() - started_at_).count()},
+        {"http", http_address_},
+        {"socket", unix_.path().empty() ? nlohmann::json() : nlohmann::json(unix_.path())},
+        {"counts",
+         {{"agents", c->agents},
+          {"revoked_agents", c->revoked_agents},
+          {"active_bookings", c->active_bookings},
+          {"active_holds", c->active_holds},
+          {"pending_commits", c->pending_commits},
+          {"audit_rows", c->audit_rows}}}};
+    Respond(res, {200, j.dump()});
   });
 }
 

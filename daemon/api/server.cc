@@ -2,7 +2,9 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <regex>
+#include <thread>
 
 #include <spdlog/spdlog.h>
 
@@ -21,39 +23,113 @@ void RespondError(httplib::Response& res, std::string_view code, std::string_vie
   Respond(res, {HttpStatusFor(code), engine::ErrorBody(code, message, extra)});
 }
 
+namespace {
+// Paths the API serves (any method), to tell 405 from 404.
+bool KnownPath(const std::string& path) {
+  static const std::regex kKnown(
+      R"(/healthz|/v1/bookings(/[^/]+)?|/v1/holds(/[^/]+)?|/v1/availability|/v1/agents/me|)"
+      R"(/v1/audit|/v1/status|/v1/auth/(magic-link|verify)|)"
+      R"(/v1/dashboard/agents(/[^/]+(/keys)?)?|/v1/dashboard/settings)");
+  return std::regex_match(path, kKnown);
+}
+}  // namespace
+
 ApiServer::ApiServer(engine::Engine& engine, ServerOptions options)
-    : engine_(engine), options_(std::move(options)) {
+    : engine_(engine), options_(std::move(options)),
+      rate_limiter_(options_.rate_per_second, options_.rate_burst) {
   const int threads = options_.threads;
   http_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  http_.set_keep_alive_max_count(1000000);
-  http_.set_keep_alive_timeout(options_.keep_alive_seconds);
-  http_.set_payload_max_length(options_.max_body_bytes);
+  // The owner's door needs few workers: people and scripts, not a stampede.
+  unix_.new_task_queue = [] { return new httplib::ThreadPool(16); };
   http_.set_tcp_nodelay(true);
   http_.set_socket_options([this](int sock) {
     int yes = 1;
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
     listen_fd_ = sock;
   });
+  ConfigureListener(http_);
+  ConfigureListener(unix_);
   RegisterRoutes();
 }
 
+void ApiServer::ConfigureListener(httplib::Server& server) {
+  server.set_keep_alive_max_count(1000000);
+  server.set_keep_alive_timeout(options_.keep_alive_seconds);
+  server.set_payload_max_length(options_.max_body_bytes);
+  server.set_logger([](const httplib::Request& req, const httplib::Response& res) {
+    spdlog::debug("{} {} {} -> {} ({} bytes)", req.remote_addr, req.method, req.path, res.status,
+                  res.body.size());
+  });
+  server.set_exception_handler([](const httplib::Request& req, httplib::Response& res,
+                                  std::exception_ptr ep) {
+    std::string what = "unknown";
+    try {
+      std::rethrow_exception(ep);
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+    }
+    spdlog::error("{} {}: unhandled exception: {}", req.method, req.path, what);
+    RespondError(res, "internal", "internal error; nothing was changed by this request");
+  });
+  server.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty()) return;
+    switch (res.status) {
+      case 404:
+        if (KnownPath(req.path)) {
+          RespondError(res, "method_not_allowed", req.method + " is not supported on " + req.path);
+        } else {
+          RespondError(res, "not_found", "no route " + req.method + " " + req.path);
+        }
+        break;
+      case 413:
+        RespondError(res, "payload_too_large", "request body is too large");
+        break;
+      case 431:
+        RespondError(res, "headers_too_large", "request headers are too large");
+        break;
+      default: {
+        const int status = res.status;
+        RespondError(res, status >= 500 ? "internal" : "validation_error",
+                     "the request could not be processed (HTTP " + std::to_string(status) + ")");
+        res.status = status;
+      }
+    }
+  });
+}
+
 Result<int> ApiServer::Bind() {
+  if (!options_.socket_path.empty()) {
+    if (Status s = unix_.Bind(options_.socket_path); !s.ok()) return s;
+  }
   int port = options_.port == 0 ? http_.bind_to_any_port(options_.host)
                                 : (http_.bind_to_port(options_.host, options_.port) ? options_.port : -1);
   if (port < 0) {
+    unix_.RemoveFiles();
     return Status::Unavailable("cannot listen on " + options_.host + ":" +
                                std::to_string(options_.port) + " (in use, or not an address of this host)");
   }
+  http_address_ = "http://" + options_.host + ":" + std::to_string(port);
+  started_at_ = engine_.clock().Now();
   // cpp-httplib listens with a backlog of 5; a burst of agents connecting at once needs more.
   if (listen_fd_ >= 0) ::listen(listen_fd_, options_.listen_backlog);
   return port;
 }
 
-void ApiServer::Serve() { http_.listen_after_bind(); }
+void ApiServer::Serve() {
+  std::thread socket_thread;
+  if (!unix_.path().empty()) socket_thread = std::thread([this] { unix_.listen_after_bind(); });
+  http_.listen_after_bind();
+  // The socket's connections notice a stop within 100 ms (UnixSocketServer), so this join
+  // is short; TCP keep-alive connections are not waited for (see the class comment).
+  if (socket_thread.joinable()) socket_thread.detach();
+}
 
 void ApiServer::Drain() {
   draining_ = true;
   http_.stop();  // closes the listening socket
+  unix_.stop();
+  unix_.RemoveFiles();
   std::unique_lock<std::mutex> lock(in_flight_mu_);
   in_flight_cv_.wait(lock, [&] { return in_flight_ == 0; });
 }
@@ -79,63 +155,33 @@ httplib::Server::Handler ApiServer::Guarded(httplib::Server::Handler handler) {
 }
 
 void ApiServer::Get(const std::string& pattern, httplib::Server::Handler handler) {
-  http_.Get(pattern, Guarded(std::move(handler)));
+  auto guarded = Guarded(std::move(handler));
+  http_.Get(pattern, guarded);
+  unix_.Get(pattern, guarded);
 }
 void ApiServer::Post(const std::string& pattern, httplib::Server::Handler handler) {
-  http_.Post(pattern, Guarded(std::move(handler)));
+  auto guarded = Guarded(std::move(handler));
+  http_.Post(pattern, guarded);
+  unix_.Post(pattern, guarded);
 }
 void ApiServer::Delete(const std::string& pattern, httplib::Server::Handler handler) {
-  http_.Delete(pattern, Guarded(std::move(handler)));
+  auto guarded = Guarded(std::move(handler));
+  http_.Delete(pattern, guarded);
+  unix_.Delete(pattern, guarded);
+}
+void ApiServer::Patch(const std::string& pattern, httplib::Server::Handler handler) {
+  auto guarded = Guarded(std::move(handler));
+  http_.Patch(pattern, guarded);
+  unix_.Patch(pattern, guarded);
+}
+void ApiServer::Put(const std::string& pattern, httplib::Server::Handler handler) {
+  auto guarded = Guarded(std::move(handler));
+  http_.Put(pattern, guarded);
+  unix_.Put(pattern, guarded);
 }
 
-namespace {
-// Paths the API serves (any method), to tell 405 from 404.
-bool KnownPath(const std::string& path) {
-  static const std::regex kKnown(
-      R"(/healthz|/v1/bookings(/[^/]+)?|/v1/holds(/[^/]+)?|/v1/availability|/v1/agents/me|)"
-      R"(/v1/audit|/v1/auth/(magic-link|verify)|/v1/dashboard/agents)");
-  return std::regex_match(path, kKnown);
-}
-}  // namespace
 
 void ApiServer::RegisterRoutes() {
-  http_.set_logger([](const httplib::Request& req, const httplib::Response& res) {
-    spdlog::debug("{} {} -> {}", req.method, req.path, res.status);
-  });
-  http_.set_exception_handler([](const httplib::Request& req, httplib::Response& res,
-                                 std::exception_ptr ep) {
-    std::string what = "unknown";
-    try {
-      std::rethrow_exception(ep);
-    } catch (const std::exception& e) {
-      what = e.what();
-    } catch (...) {
-    }
-    spdlog::error("{} {}: unhandled exception: {}", req.method, req.path, what);
-    RespondError(res, "internal", "internal error; nothing was changed by this request");
-  });
-  http_.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
-    if (!res.body.empty()) return;
-    switch (res.status) {
-      case 404:
-        if (KnownPath(req.path)) {
-          RespondError(res, "method_not_allowed", req.method + " is not supported on " + req.path);
-        } else {
-          RespondError(res, "not_found", "no route " + req.method + " " + req.path);
-        }
-        break;
-      case 413:
-        RespondError(res, "payload_too_large", "request body is too large");
-        break;
-      case 431:
-        RespondError(res, "headers_too_large", "request headers are too large");
-        break;
-      default:
-        RespondError(res, res.status >= 500 ? "internal" : "validation_error",
-                     "the request could not be processed (HTTP " + std::to_string(res.status) + ")");
-        res.status = res.status;
-    }
-  });
   Get("/healthz", [this](const httplib::Request&, httplib::Response& res) {
     Respond(res, {200, nlohmann::json{{"status", "ok"}, {"store", engine_.store().Name()}}.dump()});
   });
@@ -149,13 +195,16 @@ void ApiServer::RegisterRoutes() {
       RespondError(res, "not_found", "no route " + req.method + " " + req.path);
     }
   };
-  http_.Put(".*", unsupported);
-  http_.Patch(".*", unsupported);
+  for (httplib::Server* server : {static_cast<httplib::Server*>(&http_),
+                                  static_cast<httplib::Server*>(&unix_)}) {
+    server->Put(".*", unsupported);
+    server->Patch(".*", unsupported);
+  }
 }
 
 // --- Authentication --------------------------------------------------------------------
 
-Result<engine::Principal> ApiServer::Authenticate(const httplib::Request& req) {
+Result<engine::Principal> ApiServer::AuthenticateCredentials(const httplib::Request& req) {
   const std::string auth = req.get_header_value("Authorization");
   if (!auth.empty()) {
     static const std::string kBearer = "Bearer ";
@@ -163,6 +212,12 @@ Result<engine::Principal> ApiServer::Authenticate(const httplib::Request& req) {
       return Status::Unauthorized("Authorization must be \"Bearer avs_live_…\"");
     }
     return engine_.AuthenticateKey(std::string_view(auth).substr(kBearer.size()));
+  }
+  if (req.remote_addr == kUnixPeerAddr) {
+    // UnixSocketServer only lets the daemon's own user and root this far.
+    auto owner = engine_.LocalOwner();
+    if (!owner.ok()) return owner.status();
+    return engine::Principal::Owner(*owner);
   }
   const std::string cookies = req.get_header_value("Cookie");
   static const std::regex kSession(R"((?:^|;\s*)ad_session=([^;\s]+))");
@@ -172,12 +227,33 @@ Result<engine::Principal> ApiServer::Authenticate(const httplib::Request& req) {
       "missing credentials: send \"Authorization: Bearer avs_live_…\" (an agent's key)");
 }
 
+Result<engine::Principal> ApiServer::Authenticate(const httplib::Request& req) {
+  auto p = AuthenticateCredentials(req);
+  if (!p.ok()) return p;
+  const std::string as = req.get_header_value(kActAsHeader);
+  if (as.empty()) return p;
+  if (!p->is_owner()) {
+    return Status::Forbidden(std::string(kActAsHeader) + " is for the owner; an agent acts as itself");
+  }
+  return engine_.ActAs(*p, as);
+}
+
 std::optional<engine::Principal> ApiServer::RequireAgentOrOwner(const httplib::Request& req,
                                                                 httplib::Response& res,
                                                                 const char* scope) {
   auto p = Authenticate(req);
   if (!p.ok()) {
     RespondError(res, ErrorCodeFor(p.status()), p.status().message());
+    return std::nullopt;
+  }
+  Duration retry_after{};
+  if (!p->is_owner() && rate_limiter_.enabled() &&
+      !rate_limiter_.Take(p->agent_id, engine_.clock().Now(), &retry_after)) {
+    const int64_t seconds = std::max<int64_t>(1, (retry_after.count() + 999999) / 1000000);
+    res.set_header("Retry-After", std::to_string(seconds));
+    RespondError(res, "rate_limited",
+                 "too many requests from this agent; retry in " + std::to_string(seconds) + " s",
+                 {{"retry_after", seconds}});
     return std::nullopt;
   }
   if (scope != nullptr && !p->HasScope(scope)) {

@@ -1,4 +1,7 @@
-// ApiServer: the JSON API of docs/api.md over HTTP (cpp-httplib), in front of the Engine.
+// ApiServer: the JSON API of docs/api.md over HTTP (cpp-httplib) and over a Unix socket
+// (UnixSocketServer, the owner's door), in front of the Engine. Both listeners serve the same
+// routes; a request that came through the socket from an allowed uid carries the owner's
+// authority (or, with `X-Agentdraft-As: AGENT`, that agent's, marked in its audit rows).
 //
 // Handlers authenticate (agent key or owner session), parse, and hand the request to the
 // engine; a handler blocks its worker thread until the engine's answer is durable, so the
@@ -20,9 +23,14 @@
 #include <httplib.h>
 
 #include "common/status.h"
+#include "daemon/api/rate_limiter.h"
+#include "daemon/api/unix_listener.h"
 #include "daemon/engine/engine.h"
 
 namespace agentdraft::api {
+
+// The header with which the owner acts as one of its agents (agent id or name).
+inline constexpr char kActAsHeader[] = "X-Agentdraft-As";
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
@@ -32,31 +40,47 @@ struct ServerOptions {
   int listen_backlog = 1024;
   size_t max_body_bytes = 1 << 20;
   int keep_alive_seconds = 5;
+  std::string socket_path;    // "" = no Unix socket
+  // Per-agent token bucket: `rate_per_second` requests a second on average, bursts of up to
+  // `rate_burst`. 0 = no limit.
+  double rate_per_second = 0;
+  double rate_burst = 0;
 };
 
 class ApiServer {
  public:
   ApiServer(engine::Engine& engine, ServerOptions options);
 
-  // Binds the listening socket; returns the port actually bound.
+  // Binds the TCP listener (returns the port actually bound) and, when configured, the Unix
+  // socket.
   Result<int> Bind();
-  // Serves until Drain(); may not return before idle connections time out.
+  // Serves both listeners until Drain(); may not return before idle connections time out.
   void Serve();
   void Drain();
+  // "http://HOST:PORT" as bound (for GET /v1/status).
+  const std::string& http_address() const { return http_address_; }
+  // The socket path bound, or "".
+  const std::string& socket_path() const { return unix_.path(); }
 
  private:
   // Route registration with the in-flight guard that Drain() relies on.
   void Get(const std::string& pattern, httplib::Server::Handler handler);
   void Post(const std::string& pattern, httplib::Server::Handler handler);
   void Delete(const std::string& pattern, httplib::Server::Handler handler);
+  void Patch(const std::string& pattern, httplib::Server::Handler handler);
+  void Put(const std::string& pattern, httplib::Server::Handler handler);
   httplib::Server::Handler Guarded(httplib::Server::Handler handler);
 
+  void ConfigureListener(httplib::Server& server);
   void RegisterRoutes();
   void RegisterAgentRoutes();
   void RegisterOwnerRoutes();
 
-  // Authenticates the caller: Bearer key (agent) or ad_session cookie (owner).
+  // Authenticates the caller: Bearer key (agent), ad_session cookie (owner), or the Unix
+  // socket (owner); an owner may act as an agent with `X-Agentdraft-As`. Applies the agent's
+  // rate limit.
   Result<engine::Principal> Authenticate(const httplib::Request& req);
+  Result<engine::Principal> AuthenticateCredentials(const httplib::Request& req);
   // Authenticates and checks `scope` (agents only; owners have every scope). On failure
   // writes the error response and returns nullopt.
   std::optional<engine::Principal> RequireAgentOrOwner(const httplib::Request& req,
@@ -71,6 +95,10 @@ class ApiServer {
   engine::Engine& engine_;
   const ServerOptions options_;
   httplib::Server http_;
+  UnixSocketServer unix_;
+  std::string http_address_;
+  Time started_at_;
+  RateLimiter rate_limiter_;
   std::atomic<int> listen_fd_{-1};
   std::atomic<bool> draining_{false};
   std::mutex in_flight_mu_;

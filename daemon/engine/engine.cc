@@ -314,6 +314,12 @@ std::string ConflictMessage(const std::string& reason, const ClaimRecord& c,
   return "your own " + std::string(c.kind == ClaimKind::kHold ? "hold " : "booking ") + c.id +
          " already covers part of this interval";
 }
+
+// The payload of a row about a request, marked when the owner made it as the agent.
+nlohmann::json ActedBy(const Principal& p, nlohmann::json payload) {
+  if (!p.acted_by.empty()) payload["acted_by"] = p.acted_by;
+  return payload;
+}
 }  // namespace
 
 void Engine::Reject(Calendar& cal, const Principal& p, const ClaimRequest& r, bool is_hold,
@@ -331,7 +337,7 @@ void Engine::Reject(Calendar& cal, const Principal& p, const ClaimRequest& r, bo
                             {"winning_agent_priority", holder.priority}};
   store::AuditRecord row = chain_.Append(clock_.Now(), cal.owner.id, me.id, me.id,
                                          is_hold ? "hold.rejected" : "booking.rejected", c.id,
-                                         payload);
+                                         ActedBy(p, payload));
   nlohmann::json extra = {{"reason", v.reason},
                           {"winning_booking_id", c.id},
                           {"winning_agent_id", holder.id},
@@ -463,10 +469,10 @@ bool Engine::DecideCommit(Calendar& cal, Pending& pending, Txn& txn) {
   }
   store::AuditRecord row = chain_.Append(
       now, cal.owner.id, me.id, me.id, "booking.committed", booking->id,
-      {{"agent_id", me.id}, {"priority", me.priority}, {"start", FormatRfc3339(r.start)},
-       {"end", FormatRfc3339(r.end)}, {"frozen_at", FormatRfc3339(booking->frozen_at)},
-       {"converted_hold_ids", converted}, {"displaced_hold_ids", displaced},
-       {"evicted_booking_ids", evicted}});
+      ActedBy(p, {{"agent_id", me.id}, {"priority", me.priority}, {"start", FormatRfc3339(r.start)},
+                  {"end", FormatRfc3339(r.end)}, {"frozen_at", FormatRfc3339(booking->frozen_at)},
+                  {"converted_hold_ids", converted}, {"displaced_hold_ids", displaced},
+                  {"evicted_booking_ids", evicted}}));
   nlohmann::json body = BookingJson(*booking, me.priority);
   body["audit_id"] = row.seq;
   body["audit_hash"] = row.hash;
@@ -600,9 +606,9 @@ void Engine::DecideHold(Calendar& cal, const Principal& p, const ClaimRequest& r
   }
   store::AuditRecord row = chain_.Append(
       now, cal.owner.id, me.id, me.id, "hold.created", hold->id,
-      {{"agent_id", me.id}, {"priority", me.priority}, {"start", FormatRfc3339(r.start)},
-       {"end", FormatRfc3339(r.end)}, {"expires_at", FormatRfc3339(hold->expires_at)},
-       {"displaced_hold_ids", displaced}});
+      ActedBy(p, {{"agent_id", me.id}, {"priority", me.priority}, {"start", FormatRfc3339(r.start)},
+                  {"end", FormatRfc3339(r.end)}, {"expires_at", FormatRfc3339(hold->expires_at)},
+                  {"displaced_hold_ids", displaced}}));
   nlohmann::json body = HoldJson(*hold, me.priority);
   body["audit_id"] = row.seq;
   body["audit_hash"] = row.hash;
@@ -668,7 +674,8 @@ void Engine::EndByCaller(Calendar& cal, const Principal& p, ClaimRecord* claim, 
   const char* id_field = claim->kind == ClaimKind::kHold ? "hold_id" : "booking_id";
   txn.decision.audit.push_back(chain_.Append(now, cal.owner.id, actor, claim->agent_id, audit_kind,
                                              claim->id,
-                                             {{id_field, claim->id}, {"agent_id", claim->agent_id}}));
+                                             ActedBy(p, {{id_field, claim->id},
+                                                         {"agent_id", claim->agent_id}})));
   RemoveClaim(cal, claim, state, now, actor, nullptr, txn);
 }
 

@@ -73,7 +73,16 @@ struct Principal {
   std::string owner_id;
   std::string agent_id;  // kAgent only
   std::vector<std::string> scopes;
+  // kAgent only: the owner's id when the owner acts as this agent (`agentdraft --as`); the
+  // audit rows of its requests carry it as "acted_by".
+  std::string acted_by;
 
+  static Principal Owner(std::string owner_id) {
+    Principal p;
+    p.kind = Kind::kOwner;
+    p.owner_id = std::move(owner_id);
+    return p;
+  }
   bool is_owner() const { return kind == Kind::kOwner; }
   // Owners have every scope.
   bool HasScope(std::string_view scope) const;
@@ -107,6 +116,44 @@ struct AgentView {
 struct CreatedAgent {
   AgentView agent;
   std::string plaintext_key;  // shown once
+};
+
+// A change to an agent (PATCH /v1/dashboard/agents/{id}); unset fields stay as they are.
+struct AgentUpdate {
+  std::optional<int> priority;
+  std::optional<std::vector<std::string>> scopes;
+};
+
+// An owner's settings as the API shows them: what is in effect, defaults filled in.
+struct SettingsView {
+  std::string owner_id;
+  Duration tie_window;
+  Duration bump_window;
+  Duration hold_ttl;
+  int max_holds_per_agent = 0;
+  std::string timezone;                // IANA name; "UTC" unless chosen
+  std::vector<std::string> explicit_fields;  // the ones the owner chose (others: defaults)
+};
+
+// A change to an owner's settings. For each field: nullopt = unchanged; a value inside = set;
+// `reset` names fields to return to the daemon's default.
+struct SettingsUpdate {
+  std::optional<Duration> tie_window;
+  std::optional<Duration> bump_window;
+  std::optional<Duration> hold_ttl;
+  std::optional<int> max_holds_per_agent;
+  std::optional<std::string> timezone;
+  std::vector<std::string> reset;  // "tie_window_ms", "bump_window_seconds", …
+};
+
+// What `agentdraft status` shows.
+struct StatusCounts {
+  int agents = 0;
+  int revoked_agents = 0;
+  int active_bookings = 0;
+  int active_holds = 0;
+  int pending_commits = 0;
+  int64_t audit_rows = 0;
 };
 
 struct SessionGrant {
@@ -156,6 +203,30 @@ class Engine {
                                    std::optional<int> priority, std::vector<std::string> scopes);
   std::vector<AgentView> ListAgents(const std::string& owner_id);
   Result<AgentView> GetAgent(const std::string& agent_id);
+
+  // --- The owner's administration (each change is one audit row). `agent_ref` is an agent
+  // id or name of `owner_id`'s; NotFound otherwise. ---
+  // The calendar the Unix socket administers: the oldest owner, created ("owner@localhost")
+  // when there is none yet.
+  Result<std::string> LocalOwner();
+  // The owner acting as one of its agents: a kAgent principal with every scope and acted_by.
+  Result<Principal> ActAs(const Principal& owner, const std::string& agent_ref);
+  Result<AgentView> FindAgent(const std::string& owner_id, const std::string& agent_ref);
+  Result<AgentView> UpdateAgent(const std::string& owner_id, const std::string& agent_ref,
+                                const AgentUpdate& update);
+  // Sets the whole order, top first: every active (unrevoked) agent exactly once. Priorities
+  // become 1, 2, 3, … in that order; revoked agents follow, in their old order.
+  Result<std::vector<AgentView>> SetRankOrder(const std::string& owner_id,
+                                              const std::vector<std::string>& agent_refs);
+  // A new key; the old one is refused from now on. Also re-enables a revoked agent.
+  Result<CreatedAgent> RotateKey(const std::string& owner_id, const std::string& agent_ref);
+  // Refuses the agent's key from now on (its claims stay). Revoking twice is harmless.
+  Result<AgentView> RevokeKey(const std::string& owner_id, const std::string& agent_ref);
+  Result<SettingsView> GetSettings(const std::string& owner_id);
+  // InvalidArgument for an out-of-range value or an unknown zone (checked by the API layer
+  // too); nothing changes then.
+  Result<SettingsView> UpdateSettings(const std::string& owner_id, const SettingsUpdate& update);
+  Result<StatusCounts> Counts(const std::string& owner_id);
 
   store::Store& store() { return store_; }
   const Clock& clock() const { return clock_; }
@@ -213,6 +284,10 @@ class Engine {
 
   // Owners, agents, loading (engine_admin.cc).
   std::string KeyedHash(std::string_view secret_text) const;
+  // Applies an administrative decision synchronously; on failure rewinds the audit chain.
+  Status ApplyAdminLocked(store::Decision d, int64_t seq_before, const std::string& hash_before);
+  store::AgentRecord* FindAgentLocked(const std::string& owner_id, const std::string& agent_ref);
+  SettingsView SettingsViewLocked(const Calendar& cal) const;
   Status LoadLocked();
   Calendar& AddCalendarLocked(const store::OwnerRecord& owner);
   void TimerLoop();

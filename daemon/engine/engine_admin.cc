@@ -6,6 +6,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/friendly_time.h"
 #include "common/ids.h"
 #include "daemon/engine/engine.h"
 #include "daemon/engine/engine_internal.h"
@@ -208,7 +209,7 @@ Result<Principal> Engine::AuthenticateSession(std::string_view cookie_value) {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = owner_by_session_hash_.find(hash);
     if (it != owner_by_session_hash_.end()) {
-      return Principal{Principal::Kind::kOwner, it->second, "", {}};
+      return Principal::Owner(it->second);
     }
   }
   auto session = store_.GetSession(hash);
@@ -218,7 +219,7 @@ Result<Principal> Engine::AuthenticateSession(std::string_view cookie_value) {
   }
   std::lock_guard<std::mutex> lock(mu_);
   owner_by_session_hash_[hash] = (*session)->owner_id;
-  return Principal{Principal::Kind::kOwner, (*session)->owner_id, "", {}};
+  return Principal::Owner((*session)->owner_id);
 }
 
 // --- Agents ----------------------------------------------------------------------------
@@ -304,6 +305,329 @@ Result<AgentView> Engine::GetAgent(const std::string& agent_id) {
   auto it = agents_.find(agent_id);
   if (it == agents_.end()) return Status::NotFound("no agent " + agent_id);
   return AgentView{it->second, RankOf(it->second)};
+}
+
+}  // namespace agentdraft::engine
+
+// --- The owner's administration --------------------------------------------------------
+
+namespace agentdraft::engine {
+
+namespace {
+constexpr char kLocalOwnerEmail[] = "owner@localhost";
+
+int64_t Millis(Duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); }
+int64_t Seconds(Duration d) { return std::chrono::duration_cast<std::chrono::seconds>(d).count(); }
+}  // namespace
+
+Status Engine::ApplyAdminLocked(store::Decision d, int64_t seq_before,
+                                const std::string& hash_before) {
+  Status s = store_.ApplySync(std::move(d));
+  if (!s.ok()) {
+    chain_.Reset(seq_before, hash_before);
+    return Status::Unavailable("could not record the change: " + s.message());
+  }
+  return s;
+}
+
+AgentRecord* Engine::FindAgentLocked(const std::string& owner_id, const std::string& agent_ref) {
+  auto by_id = agents_.find(agent_ref);
+  if (by_id != agents_.end()) return by_id->second.owner_id == owner_id ? &by_id->second : nullptr;
+  for (auto& [id, a] : agents_) {
+    if (a.owner_id == owner_id && a.name == agent_ref) return &a;
+  }
+  return nullptr;
+}
+
+Result<std::string> Engine::LocalOwner() {
+  std::lock_guard<std::mutex> lock(mu_);
+  const Calendar* oldest = nullptr;
+  for (const auto& [id, cal] : calendars_) {
+    if (oldest == nullptr || cal->owner.created_at < oldest->owner.created_at ||
+        (cal->owner.created_at == oldest->owner.created_at && id < oldest->owner.id)) {
+      oldest = cal.get();
+    }
+  }
+  if (oldest != nullptr) return oldest->owner.id;
+  const Time now = clock_.Now();
+  store::OwnerRecord owner;
+  owner.id = NewId("usr_");
+  owner.email = kLocalOwnerEmail;
+  owner.created_at = FromMicros(ToMicros(now) / 1000 * 1000);
+  const int64_t seq_before = chain_.head_seq();
+  const std::string hash_before = chain_.head_hash();
+  store::Decision d;
+  d.owners.push_back(owner);
+  d.audit.push_back(chain_.Append(now, owner.id, owner.id, "", "owner.created", owner.id,
+                                  {{"email", owner.email}, {"via", "socket"}}));
+  if (Status s = ApplyAdminLocked(std::move(d), seq_before, hash_before); !s.ok()) return s;
+  AddCalendarLocked(owner);
+  return owner.id;
+}
+
+Result<Principal> Engine::ActAs(const Principal& owner, const std::string& agent_ref) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const AgentRecord* a = FindAgentLocked(owner.owner_id, agent_ref);
+  if (a == nullptr) return Status::NotFound("no agent \"" + agent_ref + "\" on this calendar");
+  Principal p;
+  p.kind = Principal::Kind::kAgent;
+  p.owner_id = a->owner_id;
+  p.agent_id = a->id;
+  p.scopes = AllAgentScopes();
+  p.acted_by = owner.owner_id;
+  return p;
+}
+
+Result<AgentView> Engine::FindAgent(const std::string& owner_id, const std::string& agent_ref) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const AgentRecord* a = FindAgentLocked(owner_id, agent_ref);
+  if (a == nullptr) return Status::NotFound("no agent \"" + agent_ref + "\" on this calendar");
+  return AgentView{*a, RankOf(*a)};
+}
+
+Result<AgentView> Engine::UpdateAgent(const std::string& owner_id, const std::string& agent_ref,
+                                      const AgentUpdate& update) {
+  if (update.priority && (*update.priority < 1 || *update.priority > kMaxPriority)) {
+    return Status::InvalidArgument("priority must be between 1 (highest) and 1000000");
+  }
+  if (update.scopes) {
+    for (const std::string& s : *update.scopes) {
+      if (std::find(AllAgentScopes().begin(), AllAgentScopes().end(), s) == AllAgentScopes().end()) {
+        return Status::InvalidArgument("unknown scope \"" + s + "\"");
+      }
+    }
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  AgentRecord* a = FindAgentLocked(owner_id, agent_ref);
+  if (a == nullptr) return Status::NotFound("no agent \"" + agent_ref + "\" on this calendar");
+  AgentRecord changed = *a;
+  nlohmann::json payload = {{"agent_id", a->id}};
+  if (update.priority) {
+    payload["priority"] = {{"from", a->priority}, {"to", *update.priority}};
+    changed.priority = *update.priority;
+  }
+  if (update.scopes) {
+    std::vector<std::string> scopes = update.scopes->empty() ? AllAgentScopes() : *update.scopes;
+    payload["scopes"] = {{"from", a->scopes}, {"to", scopes}};
+    changed.scopes = std::move(scopes);
+  }
+  const int64_t seq_before = chain_.head_seq();
+  const std::string hash_before = chain_.head_hash();
+  store::Decision d;
+  d.agents.push_back(changed);
+  d.audit.push_back(chain_.Append(clock_.Now(), owner_id, owner_id, a->id, "agent.updated", a->id,
+                                  payload));
+  if (Status s = ApplyAdminLocked(std::move(d), seq_before, hash_before); !s.ok()) return s;
+  *a = changed;
+  return AgentView{*a, RankOf(*a)};
+}
+
+Result<std::vector<AgentView>> Engine::SetRankOrder(const std::string& owner_id,
+                                                    const std::vector<std::string>& agent_refs) {
+  std::vector<AgentView> result;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (FindCalendar(owner_id) == nullptr) return Status::NotFound("no owner " + owner_id);
+    std::vector<AgentRecord*> order;
+    std::unordered_set<std::string> seen;
+    for (const std::string& ref : agent_refs) {
+      AgentRecord* a = FindAgentLocked(owner_id, ref);
+      if (a == nullptr) return Status::InvalidArgument("no agent \"" + ref + "\" on this calendar");
+      if (a->revoked_at) {
+        return Status::InvalidArgument("agent \"" + a->name + "\" is revoked; leave it out");
+      }
+      if (!seen.insert(a->id).second) {
+        return Status::InvalidArgument("agent \"" + a->name + "\" is named twice");
+      }
+      order.push_back(a);
+    }
+    std::vector<AgentRecord*> revoked;
+    for (auto& [id, a] : agents_) {
+      if (a.owner_id != owner_id || seen.count(id)) continue;
+      if (!a.revoked_at) {
+        return Status::InvalidArgument("the order must name every active agent; \"" + a.name +
+                                       "\" is missing");
+      }
+      revoked.push_back(&a);
+    }
+    std::sort(revoked.begin(), revoked.end(),
+              [this](const AgentRecord* x, const AgentRecord* y) { return OutranksLocked(*x, *y); });
+    order.insert(order.end(), revoked.begin(), revoked.end());
+
+    std::vector<AgentRecord> changed;
+    nlohmann::json names = nlohmann::json::array();
+    for (size_t i = 0; i < order.size(); ++i) {
+      AgentRecord a = *order[i];
+      a.priority = std::min(static_cast<int>(i) + 1, kMaxPriority);
+      a.rank_order = next_rank_order_ + static_cast<int64_t>(i);
+      changed.push_back(a);
+      names.push_back({{"agent_id", a.id}, {"name", a.name}, {"priority", a.priority}});
+    }
+    const int64_t seq_before = chain_.head_seq();
+    const std::string hash_before = chain_.head_hash();
+    store::Decision d;
+    d.agents = changed;
+    d.audit.push_back(chain_.Append(clock_.Now(), owner_id, owner_id, "", "agent.ranked", owner_id,
+                                    {{"order", names}}));
+    if (Status s = ApplyAdminLocked(std::move(d), seq_before, hash_before); !s.ok()) return s;
+    next_rank_order_ += static_cast<int64_t>(order.size());
+    for (const AgentRecord& a : changed) agents_[a.id] = a;
+  }
+  return ListAgents(owner_id);
+}
+
+Result<CreatedAgent> Engine::RotateKey(const std::string& owner_id, const std::string& agent_ref) {
+  std::lock_guard<std::mutex> lock(mu_);
+  AgentRecord* a = FindAgentLocked(owner_id, agent_ref);
+  if (a == nullptr) return Status::NotFound("no agent \"" + agent_ref + "\" on this calendar");
+  CreatedAgent out;
+  out.plaintext_key = "avs_live_" + NewId("", 32);
+  AgentRecord changed = *a;
+  changed.key_prefix = out.plaintext_key.substr(0, 13);
+  changed.key_hash = KeyedHash(out.plaintext_key);
+  const bool was_revoked = changed.revoked_at.has_value();
+  changed.revoked_at.reset();
+  const int64_t seq_before = chain_.head_seq();
+  const std::string hash_before = chain_.head_hash();
+  store::Decision d;
+  d.agents.push_back(changed);
+  d.audit.push_back(chain_.Append(clock_.Now(), owner_id, owner_id, a->id, "agent.key_rotated",
+                                  a->id,
+                                  {{"agent_id", a->id}, {"key_prefix", changed.key_prefix},
+                                   {"was_revoked", was_revoked}}));
+  if (Status s = ApplyAdminLocked(std::move(d), seq_before, hash_before); !s.ok()) return s;
+  agent_by_key_hash_.erase(a->key_hash);
+  *a = changed;
+  agent_by_key_hash_[a->key_hash] = a->id;
+  out.agent = AgentView{*a, RankOf(*a)};
+  return out;
+}
+
+Result<AgentView> Engine::RevokeKey(const std::string& owner_id, const std::string& agent_ref) {
+  std::lock_guard<std::mutex> lock(mu_);
+  AgentRecord* a = FindAgentLocked(owner_id, agent_ref);
+  if (a == nullptr) return Status::NotFound("no agent \"" + agent_ref + "\" on this calendar");
+  if (a->revoked_at) return AgentView{*a, RankOf(*a)};
+  const Time now = clock_.Now();
+  AgentRecord changed = *a;
+  changed.revoked_at = FromMicros(ToMicros(now) / 1000 * 1000);
+  const int64_t seq_before = chain_.head_seq();
+  const std::string hash_before = chain_.head_hash();
+  store::Decision d;
+  d.agents.push_back(changed);
+  d.audit.push_back(chain_.Append(now, owner_id, owner_id, a->id, "agent.key_revoked", a->id,
+                                  {{"agent_id", a->id}, {"key_prefix", a->key_prefix}}));
+  if (Status s = ApplyAdminLocked(std::move(d), seq_before, hash_before); !s.ok()) return s;
+  agent_by_key_hash_.erase(a->key_hash);  // refused from the next request on
+  *a = changed;
+  return AgentView{*a, RankOf(*a)};
+}
+
+SettingsView Engine::SettingsViewLocked(const Calendar& cal) const {
+  const store::OwnerSettings& s = cal.owner.settings;
+  SettingsView v;
+  v.owner_id = cal.owner.id;
+  v.tie_window = TieWindow(cal);
+  v.bump_window = BumpWindow(cal);
+  v.hold_ttl = HoldTtl(cal);
+  v.max_holds_per_agent = MaxHolds(cal);
+  v.timezone = s.timezone.value_or("UTC");
+  if (s.tie_window) v.explicit_fields.push_back("tie_window_ms");
+  if (s.bump_window) v.explicit_fields.push_back("bump_window_seconds");
+  if (s.hold_ttl) v.explicit_fields.push_back("hold_ttl_seconds");
+  if (s.max_holds_per_agent) v.explicit_fields.push_back("max_holds_per_agent");
+  if (s.timezone) v.explicit_fields.push_back("timezone");
+  return v;
+}
+
+Result<SettingsView> Engine::GetSettings(const std::string& owner_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const Calendar* cal = FindCalendar(owner_id);
+  if (cal == nullptr) return Status::NotFound("no owner " + owner_id);
+  return SettingsViewLocked(*cal);
+}
+
+Result<SettingsView> Engine::UpdateSettings(const std::string& owner_id,
+                                            const SettingsUpdate& u) {
+  using namespace std::chrono_literals;
+  if (u.tie_window && (*u.tie_window < 0s || *u.tie_window > 5s)) {
+    return Status::InvalidArgument("tie_window_ms must be from 0 to 5000");
+  }
+  if (u.bump_window && (*u.bump_window < 0s || *u.bump_window > 24h)) {
+    return Status::InvalidArgument("bump_window_seconds must be from 0 to 86400");
+  }
+  if (u.hold_ttl && (*u.hold_ttl < 1s || *u.hold_ttl > 24h)) {
+    return Status::InvalidArgument("hold_ttl_seconds must be from 1 to 86400");
+  }
+  if (u.max_holds_per_agent && (*u.max_holds_per_agent < 1 || *u.max_holds_per_agent > 10000)) {
+    return Status::InvalidArgument("max_holds_per_agent must be from 1 to 10000");
+  }
+  if (u.timezone && !IsKnownTimeZone(*u.timezone)) {
+    return Status::InvalidArgument("unknown time zone \"" + *u.timezone +
+                                   "\" (an IANA name such as Europe/Berlin)");
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  Calendar* cal = FindCalendar(owner_id);
+  if (cal == nullptr) return Status::NotFound("no owner " + owner_id);
+  const SettingsView before = SettingsViewLocked(*cal);
+  store::OwnerRecord owner = cal->owner;
+  store::OwnerSettings& s = owner.settings;
+  for (const std::string& field : u.reset) {
+    if (field == "tie_window_ms") s.tie_window.reset();
+    else if (field == "bump_window_seconds") s.bump_window.reset();
+    else if (field == "hold_ttl_seconds") s.hold_ttl.reset();
+    else if (field == "max_holds_per_agent") s.max_holds_per_agent.reset();
+    else if (field == "timezone") s.timezone.reset();
+    else return Status::InvalidArgument("unknown setting \"" + field + "\"");
+  }
+  if (u.tie_window) s.tie_window = *u.tie_window;
+  if (u.bump_window) s.bump_window = *u.bump_window;
+  if (u.hold_ttl) s.hold_ttl = *u.hold_ttl;
+  if (u.max_holds_per_agent) s.max_holds_per_agent = *u.max_holds_per_agent;
+  if (u.timezone) s.timezone = *u.timezone;
+
+  Calendar probe;
+  probe.owner = owner;
+  const SettingsView after = SettingsViewLocked(probe);
+  nlohmann::json changes = nlohmann::json::object();
+  auto note = [&](const char* name, const nlohmann::json& from, const nlohmann::json& to) {
+    if (from != to) changes[name] = {{"from", from}, {"to", to}};
+  };
+  note("tie_window_ms", Millis(before.tie_window), Millis(after.tie_window));
+  note("bump_window_seconds", Seconds(before.bump_window), Seconds(after.bump_window));
+  note("hold_ttl_seconds", Seconds(before.hold_ttl), Seconds(after.hold_ttl));
+  note("max_holds_per_agent", before.max_holds_per_agent, after.max_holds_per_agent);
+  note("timezone", before.timezone, after.timezone);
+  if (changes.empty() && before.explicit_fields == after.explicit_fields) return after;
+
+  const int64_t seq_before = chain_.head_seq();
+  const std::string hash_before = chain_.head_hash();
+  store::Decision d;
+  d.owners.push_back(owner);
+  d.audit.push_back(chain_.Append(clock_.Now(), owner_id, owner_id, "", "settings.updated",
+                                  owner_id, {{"changes", changes}}));
+  if (Status st = ApplyAdminLocked(std::move(d), seq_before, hash_before); !st.ok()) return st;
+  cal->owner = owner;
+  return after;
+}
+
+Result<StatusCounts> Engine::Counts(const std::string& owner_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const Calendar* cal = FindCalendar(owner_id);
+  if (cal == nullptr) return Status::NotFound("no owner " + owner_id);
+  StatusCounts c;
+  for (const auto& [id, a] : agents_) {
+    if (a.owner_id != owner_id) continue;
+    (a.revoked_at ? c.revoked_agents : c.agents)++;
+  }
+  const Time now = clock_.Now();
+  for (const auto& [id, claim] : cal->active) {
+    if (claim->kind == store::ClaimKind::kBooking) ++c.active_bookings;
+    else if (claim->expires_at > now) ++c.active_holds;
+  }
+  c.pending_commits = static_cast<int>(cal->pending.size());
+  c.audit_rows = chain_.head_seq();
+  return c;
 }
 
 }  // namespace agentdraft::engine

@@ -66,13 +66,15 @@ TEST_F(DaemonLauncherTest, ReadsTheAddressFromTheReadyLineAndStopRemovesTheDirec
 TEST_F(DaemonLauncherTest, RunsTheDaemonOnAnyPortWithItsDataDirInDevMode) {
   DaemonLaunchOptions o;
   o.binary = FakeDaemon("echo \"$@\" > " + scripts_.File("args") +
-                        "\necho 'agentdraftd ready http=http://127.0.0.1:1'");
+                        "\necho 'agentdraftd ready http=http://127.0.0.1:1 socket=/x/y.sock'");
   o.extra_args = {"--tie-window", "20ms"};
   auto daemon = DaemonLauncher::Start(o);
   ASSERT_TRUE(daemon.ok()) << daemon.status().ToString();
-  EXPECT_EQ(
-      ReadWholeFile(scripts_.File("args")),
-      "--http 127.0.0.1:0 --data-dir " + daemon.value()->data_dir() + " --dev --tie-window 20ms\n");
+  const std::string dir = daemon.value()->data_dir();
+  EXPECT_EQ(ReadWholeFile(scripts_.File("args")),
+            "--http 127.0.0.1:0 --data-dir " + dir + " --socket " + dir +
+                "/agentdraftd.sock --dev --tie-window 20ms\n");
+  EXPECT_EQ(daemon.value()->base_url(), "http://127.0.0.1:1");
 }
 
 TEST_F(DaemonLauncherTest, ADaemonThatFailsIsReportedWithItsStderrAndLeavesNothingBehind) {

@@ -31,7 +31,9 @@ std::string DaemonProcess::Log() const {
 Status DaemonProcess::Start() {
   int out[2];
   if (pipe(out) != 0) return Status::Internal("pipe");
-  std::vector<std::string> args = {AGENTDRAFTD_PATH, "--http", "127.0.0.1:0", "--data-dir", data_dir_};
+  socket_path_ = data_dir_ + "/agentdraftd.sock";
+  std::vector<std::string> args = {AGENTDRAFTD_PATH, "--http",   "127.0.0.1:0", "--data-dir",
+                                   data_dir_,        "--socket", socket_path_};
   args.insert(args.end(), extra_args_.begin(), extra_args_.end());
   pid_t pid = fork();
   if (pid < 0) return Status::Internal("fork");
@@ -63,6 +65,7 @@ Status DaemonProcess::Start() {
   const size_t at = text.find("http=");
   if (at == std::string::npos) return Status::Unavailable("no ready line; log:\n" + Log());
   base_url_ = text.substr(at + 5, text.find('\n', at) - at - 5);
+  base_url_ = base_url_.substr(0, base_url_.find(' '));  // "… socket=PATH" follows
   ApiClientOptions options;
   options.base_url = base_url_;
   ApiClient client(options);

@@ -23,6 +23,8 @@ class DaemonProcess {
   void Kill();
 
   const std::string& base_url() const { return base_url_; }
+  // The owner's Unix socket: <data_dir>/agentdraftd.sock.
+  const std::string& socket_path() const { return socket_path_; }
   pid_t pid() const { return pid_; }
   // The daemon's stderr so far (for failure messages).
   std::string Log() const;
@@ -32,6 +34,7 @@ class DaemonProcess {
   std::vector<std::string> extra_args_;
   std::string log_path_;
   std::string base_url_;
+  std::string socket_path_;
   pid_t pid_ = -1;
 };
 

@@ -63,7 +63,7 @@ class EngineTest : public ::testing::Test {
   }
 
   engine::Principal Owner() {
-    return engine::Principal{engine::Principal::Kind::kOwner, owner_id_, "", {}};
+    return engine::Principal::Owner(owner_id_);
   }
 
   // A claim of [base + from, base + to) in minutes.
