@@ -1,56 +1,29 @@
-// agentdraft: the command-line client of agentdraftd (DESIGN.md §6).
+// agentdraft: the command-line client of agentdraftd (DESIGN.md §6, docs/cli.md).
 //
-// This file is the table of commands. Each command lives in its own file with a Setup function
-// (binds its flags to an options struct) and a Run function (options, a client, output
-// streams), so tests call Run without argv. Exit codes: common/error_codes.h.
+// This file wires the commands together: global flags, one Register call per command (each
+// in cli/commands/), then runs the one the command line chose with a Context. Exit codes:
+// common/error_codes.h (0 ok, 1 error, 2 usage, 3 conflict, 4 rule violation, 5 rate limited,
+// 6 auth, 7 not found, 8 daemon unreachable).
 #include <CLI/CLI.hpp>
-#include <cstdlib>
-#include <functional>
 #include <iostream>
-#include <map>
 #include <string>
 #include <vector>
 
-#include "cli/base_url.h"
-#include "cli/race_demo.h"
-#include "common/api_client.h"
+#include "cli/commands/commands.h"
+#include "cli/context.h"
 #include "common/error_codes.h"
 
 namespace {
 
 using namespace agentdraft;
 
-// agentdraft <noun> <verb>
-struct Command {
-  std::string noun;
-  std::string verb;                                // the name `setup` gives it
-  std::function<CLI::App*(CLI::App& noun)> setup;  // adds the verb, binds its flags
-  std::function<ExitCode()> run;                   // after parsing, if the verb was given
-};
-
-struct Noun {
-  std::string name;
-  std::string help;
-};
-
-const Noun kNouns[] = {
-    {"race", "ranked agents racing for slots: demo"},
-};
-
-// A client for the daemon named by --base-url, else $AGENTDRAFT_BASE_URL, else the default.
-ApiClient ClientFor(const std::string& base_url_flag) {
-  ApiClientOptions options;
-  options.base_url = cli::ResolveBaseUrl(base_url_flag);
-  return ApiClient(options);
-}
-
-// The deepest command given on the command line ("race demo" → demo), for its usage.
+// The deepest command given on the command line ("agents add" → add), for its usage.
 CLI::App& DeepestCommand(CLI::App& app) {
   const std::vector<CLI::App*> given = app.get_subcommands();
   return given.empty() ? app : DeepestCommand(*given.front());
 }
 
-// "agentdraft race" for demo: what its usage line starts with.
+// "agentdraft agents" for add: what its usage line starts with.
 std::string ParentPath(const CLI::App& command) {
   const CLI::App* parent = command.get_parent();
   if (parent == nullptr) return "";
@@ -74,34 +47,46 @@ int UsageError(CLI::App& app, const CLI::ParseError& e) {
 
 int main(int argc, char** argv) {
   CLI::App app{
-      "agentdraft: the command line of agentdraftd, which arbitrates calendar "
-      "bookings between AI agents by rank.",
+      "agentdraft: the command line of agentdraftd, which arbitrates calendar bookings between "
+      "AI agents by rank.",
       "agentdraft"};
   app.footer(
-      "Start with: agentdraft race demo\n\n"
-      "Environment: AGENTDRAFT_BASE_URL (default http://127.0.0.1:8080).\n"
+      "Examples:\n"
+      "  agentdraft race demo                          # watch rank decide a race\n"
+      "  agentdraft agents add sales-bot --priority 2  # as the owner, over the socket\n"
+      "  AGENTDRAFT_API_KEY=avs_live_… agentdraft commit tomorrow 16:00 -d 30m\n"
+      "  agentdraft --as sales-bot availability --from tomorrow --to +3d\n\n"
+      "As an agent: AGENTDRAFT_API_KEY over HTTP at AGENTDRAFT_BASE_URL (default\n"
+      "http://127.0.0.1:8080). As the owner: the Unix socket (AGENTDRAFT_SOCKET, default\n"
+      "/run/agentdraft/agentdraftd.sock for root, else $XDG_RUNTIME_DIR/agentdraft/).\n"
+      "Times: RFC 3339 or +4h, 16:00, \"tomorrow 16:00\", \"mon 9:30\" in the owner's zone.\n"
       "Exit codes: 0 ok, 1 error, 2 usage, 3 conflict, 4 rule violation, 5 rate limited,\n"
       "6 auth, 7 not found, 8 daemon unreachable.");
   app.set_version_flag("--version", "agentdraft 0.1.0");
   app.require_subcommand(1);
 
-  cli::RaceDemoOptions race_demo;
-  const Command commands[] = {
-      {"race", "demo", [&](CLI::App& race) { return cli::SetupRaceDemo(race, race_demo); },
-       [&] {
-         ApiClient client = ClientFor(race_demo.base_url);
-         return cli::RunRaceDemo(race_demo, client, std::cout, std::cerr);
-       }},
-  };
+  cli::GlobalOptions global;
+  app.add_flag("--json", global.json, "print the API's JSON exactly, one document per line");
+  app.add_option("--base-url", global.base_url, "the daemon's HTTP address (agents; else $AGENTDRAFT_BASE_URL)");
+  app.add_option("--socket", global.socket, "the owner's Unix socket (else $AGENTDRAFT_SOCKET)");
+  app.add_option("--api-key", global.api_key, "an agent's key (else $AGENTDRAFT_API_KEY)");
+  app.add_option("--as", global.as, "as the owner, act as this agent (name or id; over the socket)");
+  app.add_option("--tz", global.tz, "time zone for friendly times (else $AGENTDRAFT_TZ, else the owner's)");
 
-  std::map<std::string, CLI::App*> nouns;
-  for (const Noun& n : kNouns) {
-    nouns[n.name] = app.add_subcommand(n.name, n.help)->require_subcommand(1);
+  cli::CommandSet set;
+  for (auto reg : {cli::RegisterCommit, cli::RegisterHold, cli::RegisterRelease, cli::RegisterCancel,
+                   cli::RegisterBookings, cli::RegisterAvailability, cli::RegisterWhoami,
+                   cli::RegisterAgents, cli::RegisterSettings, cli::RegisterAudit, cli::RegisterRace,
+                   cli::RegisterStatus, cli::RegisterCompletion}) {
+    reg(app, set);
   }
-  std::vector<CLI::App*> verbs;
-  for (const Command& c : commands) {
-    verbs.push_back(c.setup(*nouns.at(c.noun)));
-    if (verbs.back()->get_name() != c.verb) std::abort();  // the table is wrong
+  // Global flags may also follow the command: `agentdraft commit 16:00 --json`.
+  std::vector<CLI::App*> stack = {&app};
+  while (!stack.empty()) {
+    CLI::App* a = stack.back();
+    stack.pop_back();
+    a->fallthrough();
+    for (CLI::App* sub : a->get_subcommands({})) stack.push_back(sub);
   }
 
   try {
@@ -110,8 +95,7 @@ int main(int argc, char** argv) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
     return UsageError(app, e);
   }
-  for (size_t i = 0; i < verbs.size(); ++i) {
-    if (verbs[i]->parsed()) return static_cast<int>(commands[i].run());
-  }
-  return static_cast<int>(ExitCode::kUsage);
+  if (!set.run) return static_cast<int>(ExitCode::kUsage);
+  cli::Context ctx(global, std::cout, std::cerr);
+  return static_cast<int>(set.run(ctx));
 }

@@ -86,6 +86,20 @@ Result<ApiResponse> ApiClient::Delete(const std::string& path) {
   return Send("DELETE", path, nullptr, {});
 }
 
+Result<ApiResponse> ApiClient::Patch(const std::string& path, const nlohmann::json& body) {
+  const std::string text = body.dump();
+  const std::string_view view = text;
+  return Send("PATCH", path, &view, {});
+}
+
+Result<ApiResponse> ApiClient::Request(const char* method, const std::string& path,
+                                       const std::string* body,
+                                       const std::vector<std::string>& extra_headers) {
+  if (body == nullptr) return Send(method, path, nullptr, extra_headers);
+  const std::string_view view = *body;
+  return Send(method, path, &view, extra_headers);
+}
+
 Result<ApiResponse> ApiClient::Post(const std::string& path, const nlohmann::json& body,
                                     const std::vector<std::string>& extra_headers) {
   return PostRaw(path, body.dump(), extra_headers);
@@ -105,6 +119,7 @@ Result<ApiResponse> ApiClient::Send(const char* method, const std::string& path,
   headers.Add("Content-Type: application/json");
   headers.Add("Expect:");  // no 100-continue round trip on POST
   if (!options_.api_key.empty()) headers.Add("Authorization: Bearer " + options_.api_key);
+  for (const std::string& line : options_.headers) headers.Add(line);
   for (const std::string& line : extra_headers) headers.Add(line);
 
   ApiResponse response;
@@ -135,7 +150,10 @@ Result<ApiResponse> ApiClient::Send(const char* method, const std::string& path,
   const CURLcode rc = curl_easy_perform(curl);
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);  // `headers` dies with this scope
   if (rc != CURLE_OK) {
-    return Status::Unavailable("no daemon at " + options_.base_url + ": " + curl_easy_strerror(rc));
+    return Status::Unavailable(
+        "no daemon at " +
+        (options_.unix_socket_path.empty() ? options_.base_url : options_.unix_socket_path) + ": " +
+        curl_easy_strerror(rc));
   }
   long status = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);

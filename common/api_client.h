@@ -27,6 +27,7 @@ struct ApiClientOptions {
                                  // then only used for the Host header)
   std::string api_key;           // sent as "Authorization: Bearer …" when set
   std::string cookie;            // e.g. "ad_session=…", sent when set
+  std::vector<std::string> headers;  // whole header lines sent with every request
   std::chrono::milliseconds timeout{30000};         // whole request
   std::chrono::milliseconds connect_timeout{3000};  // connection setup only
 };
@@ -62,6 +63,11 @@ class ApiClient {
   Result<ApiResponse> PostRaw(const std::string& path, std::string_view body,
                               const std::vector<std::string>& extra_headers = {});
   Result<ApiResponse> Delete(const std::string& path);
+  Result<ApiResponse> Patch(const std::string& path, const nlohmann::json& body);
+  // Any method; `body` nullptr = no body.
+  Result<ApiResponse> Request(const char* method, const std::string& path,
+                              const std::string* body,
+                              const std::vector<std::string>& extra_headers = {});
 
   void set_api_key(std::string key) { options_.api_key = std::move(key); }
   void set_cookie(std::string cookie) { options_.cookie = std::move(cookie); }

@@ -139,13 +139,16 @@ void ApiServer::RegisterAgentRoutes() {
     if (!p) return;
     auto a = engine_.GetAgent(p->agent_id);
     if (!a.ok()) return RespondError(res, "not_found", a.status().message());
-    Respond(res, {200, nlohmann::json{{"agent_id", a->record.id},
-                                      {"name", a->record.name},
-                                      {"priority", a->record.priority},
-                                      {"rank", a->rank},
-                                      {"scopes", a->record.scopes},
-                                      {"user_id", a->record.owner_id}}
-                           .dump()});
+    auto settings = engine_.GetSettings(p->owner_id);
+    nlohmann::json j = {{"agent_id", a->record.id},
+                        {"name", a->record.name},
+                        {"priority", a->record.priority},
+                        {"rank", a->rank},
+                        {"scopes", a->record.scopes},
+                        {"user_id", a->record.owner_id},
+                        {"timezone", settings.ok() ? settings->timezone : "UTC"}};
+    if (!p->acted_by.empty()) j["acted_by"] = p->acted_by;
+    Respond(res, {200, j.dump()});
   });
 
   Get("/v1/audit", [this](const httplib::Request& req, httplib::Response& res) {

@@ -114,14 +114,6 @@ bool SomeoneListens(const std::string& path) {
 
 }  // namespace
 
-std::string DefaultSocketPath() {
-  if (::geteuid() == 0) return "/run/agentdraft/agentdraftd.sock";
-  if (const char* xdg = std::getenv("XDG_RUNTIME_DIR"); xdg != nullptr && *xdg != '\0') {
-    return std::string(xdg) + "/agentdraft/agentdraftd.sock";
-  }
-  return "/tmp/agentdraft-" + std::to_string(::getuid()) + "/agentdraftd.sock";
-}
-
 UnixSocketServer::~UnixSocketServer() {
   if (lock_fd_ >= 0) ::close(lock_fd_);
 }

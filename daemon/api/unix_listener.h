@@ -23,6 +23,7 @@
 
 #include <httplib.h>
 
+#include "common/paths.h"
 #include "common/status.h"
 
 namespace agentdraft::api {
@@ -52,8 +53,6 @@ class UnixSocketServer : public httplib::Server {
   int lock_fd_ = -1;
 };
 
-// The default socket path: /run/agentdraft/agentdraftd.sock for root, else
-// $XDG_RUNTIME_DIR/agentdraft/agentdraftd.sock, else /tmp/agentdraft-<uid>/agentdraftd.sock.
-std::string DefaultSocketPath();
+using agentdraft::DefaultSocketPath;  // common/paths.h
 
 }  // namespace agentdraft::api

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <sstream>
@@ -31,13 +32,27 @@ std::string DaemonProcess::Log() const {
 Status DaemonProcess::Start() {
   int out[2];
   if (pipe(out) != 0) return Status::Internal("pipe");
+  std::vector<std::string> args = {AGENTDRAFTD_PATH, "--http", "127.0.0.1:0", "--data-dir", data_dir_};
   socket_path_ = data_dir_ + "/agentdraftd.sock";
-  std::vector<std::string> args = {AGENTDRAFTD_PATH, "--http",   "127.0.0.1:0", "--data-dir",
-                                   data_dir_,        "--socket", socket_path_};
-  args.insert(args.end(), extra_args_.begin(), extra_args_.end());
+  auto named = std::find(extra_args_.begin(), extra_args_.end(), "--socket");
+  if (named == extra_args_.end()) {
+    args.insert(args.end(), {"--socket", socket_path_});
+  } else if (named + 1 != extra_args_.end() && *(named + 1) == "default") {
+    socket_path_.clear();
+  } else if (named + 1 != extra_args_.end()) {
+    socket_path_ = *(named + 1);
+  }
+  for (auto it = extra_args_.begin(); it != extra_args_.end(); ++it) {
+    if (it == named && it + 1 != extra_args_.end() && *(it + 1) == "default") {
+      ++it;  // "--socket default": no flag at all
+      continue;
+    }
+    args.push_back(*it);
+  }
   pid_t pid = fork();
   if (pid < 0) return Status::Internal("fork");
   if (pid == 0) {
+    for (const auto& [name, value] : env_) setenv(name.c_str(), value.c_str(), 1);
     dup2(out[1], STDOUT_FILENO);
     FILE* err = std::fopen(log_path_.c_str(), "a");
     if (err) dup2(fileno(err), STDERR_FILENO);
@@ -64,6 +79,7 @@ Status DaemonProcess::Start() {
   close(out[0]);
   const size_t at = text.find("http=");
   if (at == std::string::npos) return Status::Unavailable("no ready line; log:\n" + Log());
+  ready_line_ = text.substr(0, text.find('\n'));
   base_url_ = text.substr(at + 5, text.find('\n', at) - at - 5);
   base_url_ = base_url_.substr(0, base_url_.find(' '));  // "… socket=PATH" follows
   ApiClientOptions options;

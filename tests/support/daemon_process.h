@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -19,11 +20,16 @@ class DaemonProcess {
   ~DaemonProcess();  // kills a still-running daemon
 
   Status Start();
+  // Environment variables for the next Start() (on top of the test's own).
+  void set_env(std::map<std::string, std::string> env) { env_ = std::move(env); }
+  // The ready line the daemon printed on its last Start().
+  const std::string& ready_line() const { return ready_line_; }
   int Stop();  // exit status (0 = clean), or -1 if it was not running
   void Kill();
 
   const std::string& base_url() const { return base_url_; }
-  // The owner's Unix socket: <data_dir>/agentdraftd.sock.
+  // The owner's Unix socket: <data_dir>/agentdraftd.sock, unless extra_args name one
+  // (--socket PATH), or "" when they leave the choice to the daemon (--socket default).
   const std::string& socket_path() const { return socket_path_; }
   pid_t pid() const { return pid_; }
   // The daemon's stderr so far (for failure messages).
@@ -35,6 +41,8 @@ class DaemonProcess {
   std::string log_path_;
   std::string base_url_;
   std::string socket_path_;
+  std::string ready_line_;
+  std::map<std::string, std::string> env_;
   pid_t pid_ = -1;
 };
 

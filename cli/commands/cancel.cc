@@ -1,0 +1,22 @@
+// agentdraft cancel BOOKING_ID: frees a booked slot (DELETE /v1/bookings/{id}).
+#include "cli/commands/commands.h"
+#include "cli/commands/output.h"
+
+namespace agentdraft::cli {
+
+void RegisterCancel(CLI::App& app, CommandSet& set) {
+  auto id = std::make_shared<std::string>();
+  CLI::App* c = app.add_subcommand("cancel", "cancel a booking (the agent's own, or any as the owner)");
+  c->add_option("booking_id", *id, "the booking (bkg_…)")->required();
+  set.On(c, [id](Context& ctx) {
+    auto reply = ctx.Call(Context::Role::kAgentOrOwner, "DELETE", "/v1/bookings/" + UrlEncode(*id),
+                          nullptr, "cancelling " + *id);
+    if (!reply.ok()) return ctx.Fail(reply.error());
+    return ctx.Print(*reply, [&] {
+      PrintFields(ctx.out(), {{"booking", Cell(reply->json["booking_id"])},
+                              {"status", Cell(reply->json["status"])}});
+    });
+  });
+}
+
+}  // namespace agentdraft::cli

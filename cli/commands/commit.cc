@@ -1,0 +1,44 @@
+// agentdraft commit START [--duration 30m | --end END] [-k KEY] [--title T] …
+// Books a slot as an agent (POST /v1/bookings). Exit 3 when another claim wins it.
+#include "cli/commands/claim_args.h"
+#include "cli/commands/commands.h"
+#include "cli/commands/output.h"
+
+namespace agentdraft::cli {
+
+namespace {
+ExitCode RunCommit(Context& ctx, const ClaimArgs& args) {
+  std::string summary;
+  auto body = BuildClaimBody(ctx, args, &summary);
+  if (!body.ok()) return ctx.Fail(body.error());
+  auto reply = ctx.Call(Context::Role::kAgent, "POST", "/v1/bookings", &*body, "committing " + summary);
+  if (!reply.ok()) return ctx.Fail(reply.error());
+  const nlohmann::json& j = reply->json;
+  return ctx.Print(*reply, [&] {
+    PrintFields(ctx.out(), {{"booking", Cell(j["booking_id"])},
+                            {"status", Cell(j["status"])},
+                            {"when", summary},
+                            {"agent", Cell(j["agent_id"]) + " (priority " + Cell(j["agent_priority"]) + ")"},
+                            {"frozen at", Cell(j["frozen_at"])},
+                            {"audit", "#" + Cell(j["audit_id"]) + " " + Cell(j["audit_hash"]).substr(0, 16)}});
+  });
+}
+}  // namespace
+
+void RegisterCommit(CLI::App& app, CommandSet& set) {
+  auto args = std::make_shared<ClaimArgs>();
+  CLI::App* c = app.add_subcommand("commit", "book a slot as an agent (exit 3 when another claim wins it)");
+  AddClaimArgs(c, *args);
+  c->add_option("--title", args->title, "the meeting's title");
+  c->add_option("--invitee-name", args->invitee_name, "who is invited");
+  c->add_option("--invitee-email", args->invitee_email, "the invitee's email");
+  c->add_option("--hold", args->hold_id, "convert this hold of yours (default: any overlapping own hold)");
+  c->footer(
+      "Examples:\n"
+      "  agentdraft commit 2026-12-01T16:00:00Z --duration 30m\n"
+      "  agentdraft commit tomorrow 16:00 -d 45m -k crm-deal-42\n"
+      "  agentdraft --as sales-bot commit +2h --json");
+  set.On(c, [args](Context& ctx) { return RunCommit(ctx, *args); });
+}
+
+}  // namespace agentdraft::cli

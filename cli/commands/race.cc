@@ -1,0 +1,23 @@
+// agentdraft race demo: ranked agents race for one slot (cli/race_demo.h).
+#include "cli/base_url.h"
+#include "cli/commands/commands.h"
+#include "cli/race_demo.h"
+
+namespace agentdraft::cli {
+
+void RegisterRace(CLI::App& app, CommandSet& set) {
+  CLI::App* noun = app.add_subcommand("race", "ranked agents racing for slots: demo")->require_subcommand(1);
+  auto options = std::make_shared<RaceDemoOptions>();
+  CLI::App* demo = SetupRaceDemo(*noun, *options);
+  set.On(demo, [options](Context& ctx) {
+    RaceDemoOptions o = *options;
+    o.json = o.json || ctx.json();
+    if (o.base_url.empty()) o.base_url = ctx.options().base_url;
+    ApiClientOptions client_options;
+    client_options.base_url = ResolveBaseUrl(o.base_url);
+    ApiClient client(client_options);
+    return RunRaceDemo(o, client, ctx.out(), ctx.err());
+  });
+}
+
+}  // namespace agentdraft::cli

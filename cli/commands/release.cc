@@ -1,0 +1,21 @@
+// agentdraft release HOLD_ID: gives a hold back (DELETE /v1/holds/{id}); repeating is harmless.
+#include "cli/commands/commands.h"
+#include "cli/commands/output.h"
+
+namespace agentdraft::cli {
+
+void RegisterRelease(CLI::App& app, CommandSet& set) {
+  auto id = std::make_shared<std::string>();
+  CLI::App* c = app.add_subcommand("release", "release a hold (the agent's own, or any as the owner)");
+  c->add_option("hold_id", *id, "the hold (hld_…)")->required();
+  set.On(c, [id](Context& ctx) {
+    auto reply = ctx.Call(Context::Role::kAgentOrOwner, "DELETE", "/v1/holds/" + UrlEncode(*id),
+                          nullptr, "releasing " + *id);
+    if (!reply.ok()) return ctx.Fail(reply.error());
+    return ctx.Print(*reply, [&] {
+      PrintFields(ctx.out(), {{"hold", Cell(reply->json["hold_id"])}, {"status", Cell(reply->json["status"])}});
+    });
+  });
+}
+
+}  // namespace agentdraft::cli
