@@ -13,10 +13,10 @@ ROUNDS="${ROUNDS:-500}"
 
 start_daemon() {  # args: extra daemon flags; sets URL, PID, DIR
   DIR=$(mktemp -d)
-  "$DAEMON" --http 127.0.0.1:0 --data-dir "$DIR" --dev --log-level warn "$@" > "$DIR/ready" 2> "$DIR/log" &
+  "$DAEMON" --http 127.0.0.1:0 --data-dir "$DIR" --socket "$DIR/ad.sock" --dev --log-level warn "$@" > "$DIR/ready" 2> "$DIR/log" &
   PID=$!
   for _ in $(seq 100); do grep -q ready "$DIR/ready" 2>/dev/null && break; sleep 0.05; done
-  URL=$(sed -n 's/.*http=//p' "$DIR/ready")
+  URL=$(sed -n 's/.*http=\([^ ]*\).*/\1/p' "$DIR/ready")
 }
 stop_daemon() { kill -TERM "$PID"; wait "$PID" || true; rm -rf "$DIR"; }
 field() { python3 -c "import json,sys; print(round(json.loads(sys.argv[1])['$2'], 2))" "$1"; }

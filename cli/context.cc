@@ -145,15 +145,17 @@ CliResult<std::string> Context::TimeZone(Role role) {
   return *tz_;
 }
 
-CliResult<Time> Context::ParseTime(Role role, const std::string& text, const std::string& flag) {
+CliResult<Time> Context::ParseTime(Role role, const std::string& text, const std::string& flag,
+                                   const Time* base) {
   std::string tz = "UTC";
   if (!ZoneFree(text)) {
     auto zone = TimeZone(role);
     if (!zone.ok()) return zone.error();
     tz = *zone;
   }
-  auto t = ParseFriendlyTime(text, tz, Time(std::chrono::duration_cast<Duration>(
-                                           std::chrono::system_clock::now().time_since_epoch())));
+  const Time now(std::chrono::duration_cast<Duration>(std::chrono::system_clock::now().time_since_epoch()));
+  const bool relative = !text.empty() && (text[0] == '+' || text[0] == '-');
+  auto t = ParseFriendlyTime(text, tz, relative && base != nullptr ? *base : now);
   if (!t.ok()) return UsageProblem(flag + ": " + t.status().message());
   return *t;
 }

@@ -78,7 +78,9 @@ class Context {
   // of the daemon once, only when a friendly form needs it).
   CliResult<std::string> TimeZone(Role role);
   // Parses a time argument (RFC 3339 or a friendly form, docs/cli.md). Exit 2 when bad.
-  CliResult<Time> ParseTime(Role role, const std::string& text, const std::string& flag);
+  // Relative forms ("+3d") count from `base` when given, else from now.
+  CliResult<Time> ParseTime(Role role, const std::string& text, const std::string& flag,
+                            const Time* base = nullptr);
   // "Tue 2026-11-24 16:00 CET" in the zone already known (--tz, or asked by TimeZone());
   // RFC 3339 otherwise: formatting never costs a request.
   std::string Local(Time t);

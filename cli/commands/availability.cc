@@ -16,7 +16,8 @@ ExitCode Run(Context& ctx, const Args& a) {
   const auto role = Context::Role::kAgentOrOwner;
   auto from = ctx.ParseTime(role, a.from, "--from");
   if (!from.ok()) return ctx.Fail(from.error());
-  auto to = ctx.ParseTime(role, a.to, "--to");
+  // A relative --to counts from --from: "--from tomorrow --to +3d" is three days.
+  auto to = ctx.ParseTime(role, a.to, "--to", &*from);
   if (!to.ok()) return ctx.Fail(to.error());
   if (*to <= *from) return ctx.Fail(UsageProblem("--to must be after --from"));
   auto minutes = [&](const std::string& text, const char* flag) -> CliResult<int64_t> {
@@ -59,7 +60,7 @@ void RegisterAvailability(CLI::App& app, CommandSet& set) {
   CLI::App* c = app.add_subcommand("availability", "free slots of a given length");
   c->add_option("--duration,-d", a->duration, "slot length (default 30m)");
   c->add_option("--from", a->from, "from (default now; e.g. tomorrow, \"mon 9:00\")");
-  c->add_option("--to", a->to, "to (default +7d)");
+  c->add_option("--to", a->to, "to (default +7d; +N counts from --from)");
   c->add_option("--granularity", a->granularity, "slot starts on multiples of this (default 5m)");
   c->add_flag("--include-holds", a->include_holds, "count your own holds as busy");
   c->footer("Example:\n  agentdraft availability --duration 30m --from tomorrow --to +3d");

@@ -21,12 +21,18 @@ void AddBookingRow(Context& ctx, Table& t, const nlohmann::json& b) {
 ExitCode RunList(Context& ctx, const ListArgs& a) {
   const auto role = Context::Role::kAgentOrOwner;
   std::string query = "?limit=" + std::to_string(a.limit);
-  for (const auto& [text, name, flag] : {std::tuple{&a.from, "range_start", "--from"},
-                                         std::tuple{&a.to, "range_end", "--to"}}) {
-    if (text->empty()) continue;
-    auto t = ctx.ParseTime(role, *text, flag);
+  std::optional<Time> from;
+  if (!a.from.empty()) {
+    auto t = ctx.ParseTime(role, a.from, "--from");
     if (!t.ok()) return ctx.Fail(t.error());
-    query += std::string("&") + name + "=" + UrlEncode(FormatRfc3339(*t));
+    from = *t;
+    query += "&range_start=" + UrlEncode(FormatRfc3339(*t));
+  }
+  if (!a.to.empty()) {
+    // A relative --to counts from --from when there is one.
+    auto t = ctx.ParseTime(role, a.to, "--to", from ? &*from : nullptr);
+    if (!t.ok()) return ctx.Fail(t.error());
+    query += "&range_end=" + UrlEncode(FormatRfc3339(*t));
   }
   if (!a.status.empty()) query += "&status=" + UrlEncode(a.status);
   if (!ctx.json()) (void)ctx.TimeZone(role);  // local times in the table
@@ -71,7 +77,7 @@ void RegisterBookings(CLI::App& app, CommandSet& set) {
   auto list = std::make_shared<ListArgs>();
   CLI::App* l = noun->add_subcommand("list", "bookings in a time range (an agent: its own)");
   l->add_option("--from", list->from, "range start (RFC 3339 or friendly, e.g. today)");
-  l->add_option("--to", list->to, "range end (e.g. +7d)");
+  l->add_option("--to", list->to, "range end (e.g. +7d; +N counts from --from)");
   l->add_option("--status", list->status, "COMMITTED, CANCELLED or EVICTED");
   l->add_option("--limit", list->limit, "at most this many (1–1000)")->check(CLI::Range(1, 1000));
   set.On(l, [list](Context& ctx) { return RunList(ctx, *list); });

@@ -408,5 +408,27 @@ TEST_F(CliTest, CompletionIsValidBashAndHelpListsEveryCommand) {
   }
 }
 
+TEST_F(CliTest, TheShellAgentExampleFallsBackToTheNextFreeSlotOnExitThree) {
+  const std::string top = AddAgent("top", 1);
+  const std::string shell = AddAgent("shell", 2);
+  ASSERT_EQ(AsAgent(top, {"commit", At(0), "-d", "30m"}).exit_code, 0);
+
+  ProcessResult r = RunProcess({"/bin/sh", std::string(AGENTDRAFT_SOURCE_DIR) + "/examples/shell-agent.sh",
+                                At(0), "30m"},
+                               {{"AGENTDRAFT_API_KEY", shell},
+                                {"AGENTDRAFT_BASE_URL", daemon_->base_url()},
+                                {"AGENTDRAFT_CLI", AGENTDRAFT_CLI_PATH},
+                                {"AGENTDRAFT_SOCKET", ""}});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.err.find("is taken"), std::string::npos) << r.err;
+  const std::string id = r.out.substr(0, r.out.find('\n'));
+  json booking = Body(Http(shell).Get("/v1/bookings/" + id));
+  EXPECT_EQ(booking["status"], "COMMITTED");
+  EXPECT_EQ(booking["start"], At(30));  // the next free 30 minutes
+  EXPECT_EQ(booking["end"], At(60));
+  // One booking, however many requests it took.
+  EXPECT_EQ(Body(Http(shell).Get("/v1/bookings"))["bookings"].size(), 1u);
+}
+
 }  // namespace
 }  // namespace agentdraft::testing
