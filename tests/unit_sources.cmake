@@ -1,6 +1,8 @@
 # unit tests. Paths relative to tests/.
 set(AGENTDRAFT_TEST_SOURCES_unit
+  unit/engine_admin_test.cc
   unit/engine_test.cc
+  unit/rate_limiter_test.cc
   unit/request_parser_test.cc
   unit/sqlite_store_test.cc
   unit/time_test.cc

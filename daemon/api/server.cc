@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <utility>
 #include <regex>
 #include <thread>
 
@@ -24,6 +25,14 @@ void RespondError(httplib::Response& res, std::string_view code, std::string_vie
 }
 
 namespace {
+// Set by Guarded() when it has logged the request this worker thread is answering.
+thread_local bool tls_logged_by_route = false;
+
+void LogRequest(const httplib::Request& req, const httplib::Response& res) {
+  spdlog::debug("{} {} {} -> {} ({} bytes)", req.remote_addr, req.method, req.path, res.status,
+                res.body.size());
+}
+
 // Paths the API serves (any method), to tell 405 from 404.
 bool KnownPath(const std::string& path) {
   static const std::regex kKnown(
@@ -56,9 +65,11 @@ void ApiServer::ConfigureListener(httplib::Server& server) {
   server.set_keep_alive_max_count(1000000);
   server.set_keep_alive_timeout(options_.keep_alive_seconds);
   server.set_payload_max_length(options_.max_body_bytes);
+  // Routed requests are logged by Guarded() (inside the drain's in-flight count, so a stop
+  // never loses the line); this logs the rest (unknown routes, oversized requests).
   server.set_logger([](const httplib::Request& req, const httplib::Response& res) {
-    spdlog::debug("{} {} {} -> {} ({} bytes)", req.remote_addr, req.method, req.path, res.status,
-                  res.body.size());
+    if (std::exchange(tls_logged_by_route, false)) return;
+    LogRequest(req, res);
   });
   server.set_exception_handler([](const httplib::Request& req, httplib::Response& res,
                                   std::exception_ptr ep) {
@@ -151,6 +162,10 @@ httplib::Server::Handler ApiServer::Guarded(httplib::Server::Handler handler) {
       }
     } done{this};
     handler(req, res);
+    if (spdlog::should_log(spdlog::level::debug)) {
+      LogRequest(req, res);
+      tls_logged_by_route = true;
+    }
   };
 }
 
