@@ -79,8 +79,7 @@ CliResult<ApiClient*> Context::ClientFor(Role role) {
       }
       return CommandError{ExitCode::kUnreachable,
                           "no daemon at " + path + ": start it with agentdraftd" +
-                              (options_.socket.empty() ? ""
-                                                       : " --socket " + options_.socket) +
+                              (path == DefaultSocketPath() ? "" : " --socket " + path) +
                               (role == Role::kOwner || !options_.as.empty()
                                    ? ""
                                    : ", or set AGENTDRAFT_API_KEY to use HTTP as an agent")};

@@ -12,7 +12,14 @@ ExitCode RunCommit(Context& ctx, const ClaimArgs& args) {
   auto body = BuildClaimBody(ctx, args, &summary);
   if (!body.ok()) return ctx.Fail(body.error());
   auto reply = ctx.Call(Context::Role::kAgent, "POST", "/v1/bookings", &*body, "committing " + summary);
-  if (!reply.ok()) return ctx.Fail(reply.error());
+  if (!reply.ok()) {
+    CommandError e = reply.error();
+    if (e.exit_code == ExitCode::kConflict) {
+      e.message += "\n  a free slot: agentdraft availability --from '" + JoinWords(args.when) + "' --duration " +
+                   (args.duration.empty() ? "30m" : args.duration);
+    }
+    return ctx.Fail(e);
+  }
   const nlohmann::json& j = reply->json;
   return ctx.Print(*reply, [&] {
     PrintFields(ctx.out(), {{"booking", Cell(j["booking_id"])},
