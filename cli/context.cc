@@ -125,6 +125,24 @@ CliResult<Reply> Context::Call(Role role, const char* method, const std::string&
   return reply;
 }
 
+CliResult<std::string> Context::CallRaw(Role role, const char* method, const std::string& path,
+                                        const std::string& doing) {
+  auto client = ClientFor(role);
+  if (!client.ok()) return client.error();
+  auto response = (*client)->Request(method, path, nullptr);
+  if (!response.ok()) {
+    CommandError e = ErrorFromTransport(response.status());
+    if (UsesSocket(role)) e.message += " (start it with agentdraftd)";
+    else e.message += " (start it with agentdraftd, or check AGENTDRAFT_BASE_URL)";
+    return e;
+  }
+  if (response->status < 200 || response->status >= 300) {
+    if (options_.json) out_ << response->body << "\n";
+    return ErrorFromResponse(doing, *response);
+  }
+  return std::move(response->body);
+}
+
 CliResult<std::string> Context::TimeZone(Role role) {
   if (!options_.tz.empty()) {
     if (!IsKnownTimeZone(options_.tz)) {

@@ -74,6 +74,11 @@ class Context {
                         const nlohmann::json* body, const std::string& doing,
                         const std::vector<std::string>& headers = {});
 
+  // As Call without a request body, for an answer that is not one JSON document (the JSON
+  // lines of GET /v1/audit/export): returns the 2xx body exactly as received.
+  CliResult<std::string> CallRaw(Role role, const char* method, const std::string& path,
+                                 const std::string& doing);
+
   // The time zone for friendly times: --tz, $AGENTDRAFT_TZ, else the owner's setting (asked
   // of the daemon once, only when a friendly form needs it).
   CliResult<std::string> TimeZone(Role role);

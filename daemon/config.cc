@@ -147,6 +147,16 @@ std::optional<DaemonConfig> ParseCommandLine(int argc, char** argv, int* exit_co
   setting(app.add_option("--rate-burst", c.server.rate_burst,
                          "requests an agent may make at once (default: the rate, at least 1)")
               ->check(CLI::Range(0.0, 1e6)), "rate-burst");
+  std::string checkpoint_interval = "60s";
+  setting(app.add_option("--checkpoint-rows", c.checkpoints.every_rows,
+                         "sign an audit checkpoint every N rows")
+              ->check(CLI::Range(1, 100000000)), "checkpoint-rows");
+  setting(app.add_option("--checkpoint-interval", checkpoint_interval,
+                         "and this long after the last one when rows were added"),
+          "checkpoint-interval");
+  setting(app.add_option("--webhooks-allow-loopback", c.webhooks.allow_loopback,
+                         "let webhooks target 127.0.0.1, ::1 and localhost (true/false)"),
+          "webhooks-allow-loopback");
   setting(app.add_option("--threads", c.server.threads, "HTTP worker threads (connections served at once)")
               ->check(CLI::Range(4, 4096)), "threads");
   setting(app.add_option("--log-level", c.log_level,
@@ -208,6 +218,10 @@ std::optional<DaemonConfig> ParseCommandLine(int argc, char** argv, int* exit_co
     if (!s.ok()) return fail(std::string(name) + ": " + s.message());
   }
   if (c.engine.hold_ttl <= Duration(0)) return fail("--hold-ttl must be positive");
+  if (Status s = ParseInto(checkpoint_interval, &c.checkpoints.every, Duration(24h)); !s.ok() ||
+      c.checkpoints.every < Duration(1s)) {
+    return fail("--checkpoint-interval: " + (s.ok() ? checkpoint_interval + " is below 1s" : s.message()));
+  }
   if (c.server.socket_path.size() > api::kMaxSocketPath) {
     return fail("--socket path is longer than " + std::to_string(api::kMaxSocketPath) +
                 " bytes: " + c.server.socket_path);

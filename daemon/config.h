@@ -13,7 +13,9 @@
 
 #include "common/status.h"
 #include "daemon/api/server.h"
+#include "daemon/audit/checkpointer.h"
 #include "daemon/engine/engine.h"
+#include "daemon/webhooks/deliverer.h"
 
 namespace agentdraft::daemon {
 
@@ -23,6 +25,8 @@ struct DaemonConfig {
   std::string log_level = "info";
   api::ServerOptions server;
   engine::EngineOptions engine;
+  audit::CheckpointerOptions checkpoints;  // key_path set by main from data_dir
+  webhooks::DelivererOptions webhooks;
 };
 
 // The default data directory: /var/lib/agentdraft for root, else

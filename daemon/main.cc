@@ -17,7 +17,11 @@
 #include <spdlog/spdlog.h>
 
 #include "common/ids.h"
+#include "daemon/audit/checkpointer.h"
+#include "daemon/audit/event_hub.h"
 #include "daemon/config.h"
+#include "daemon/webhooks/deliverer.h"
+#include "daemon/webhooks/webhooks.h"
 #include "daemon/store/sqlite_store.h"
 
 using namespace agentdraft;
@@ -92,11 +96,47 @@ int main(int argc, char** argv) {
 
   SystemClock clock;
   engine::Engine engine(**store, clock, config->engine);
+
+  // The audit chain's checkpoints, the event stream and webhooks follow the engine's durable
+  // decisions through its hooks.
+  config->checkpoints.key_path = config->data_dir + "/audit.key";
+  auto checkpointer = audit::Checkpointer::Open(**store, clock, config->checkpoints);
+  if (!checkpointer.ok()) return Fail("cannot open the audit key: " + checkpointer.status().ToString());
+  audit::EventHub events;
+  webhooks::Webhooks hooks_webhooks(**store, clock, {config->webhooks.allow_loopback});
+  if (Status s = hooks_webhooks.Load(); !s.ok()) return Fail("cannot load webhooks: " + s.ToString());
+  hooks_webhooks.SetEngine(&engine);
+  webhooks::Deliverer deliverer(**store, clock, config->webhooks);
+  {
+    auto loaded = (*store)->Load();
+    if (!loaded.ok()) return Fail("cannot load state: " + loaded.status().ToString());
+    events.Reset(loaded->audit_head_seq);
+  }
+  engine::EngineHooks hooks;
+  hooks.before_apply = [&](store::Decision& d) { hooks_webhooks.AddDeliveries(d); };
+  hooks.after_durable = [&](const std::vector<store::AuditRecord>& rows) {
+    events.Publish(rows);
+    (*checkpointer)->OnDurable(rows);
+    deliverer.Wake();
+  };
+  engine.SetHooks(std::move(hooks));
   if (Status s = engine.Start(); !s.ok()) return Fail("cannot load state: " + s.ToString());
 
-  api::ApiServer server(engine, config->server);
+  api::ApiServer server(engine, config->server, {checkpointer->get(), &events, &hooks_webhooks});
   auto port = server.Bind();
-  if (!port.ok()) return Fail(port.status().message());
+  if (!port.ok()) {
+    engine.Stop();
+    return Fail(port.status().message());
+  }
+  // Background work starts only once the daemon is sure to run.
+  deliverer.Start();
+  std::atomic<bool> ticking{true};
+  std::thread ticker([&] {  // time-based checkpoints
+    while (ticking) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      (*checkpointer)->Tick();
+    }
+  });
 
   // Serve on a thread; the main thread waits for SIGTERM/SIGINT (or for Serve() to fail).
   std::atomic<bool> serving{true};
@@ -119,7 +159,14 @@ int main(int argc, char** argv) {
   if (failed) spdlog::error("the HTTP listener stopped; shutting down");
   else spdlog::info("signal {}: draining", sig);
   server.Drain();  // no new requests; every request being handled has been answered
+  events.WakeAll();
   engine.Stop();   // settles commits waiting out a tie window; waits for the store
+  deliverer.Stop();
+  ticking = false;
+  ticker.join();
+  if (auto c = (*checkpointer)->SignHead(); c.ok()) {
+    spdlog::info("audit checkpoint at size {} signed", c->size);
+  }
   store->reset();  // finishes the writer's queue, checkpoints, closes the database
   spdlog::info("stopped");
   spdlog::shutdown();

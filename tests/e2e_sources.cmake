@@ -6,6 +6,7 @@ set(AGENTDRAFT_TEST_SOURCES_e2e
   e2e/durability_test.cc
   e2e/lifecycle_test.cc
   e2e/socket_test.cc
+  e2e/audit_events_test.cc
   e2e/stampede_test.cc
 )
 set(AGENTDRAFT_TEST_LIBS_e2e agentdraft_common)

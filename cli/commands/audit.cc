@@ -1,10 +1,18 @@
 // agentdraft audit tail [-n N] [-f] [--kind K] | audit show RESOURCE — the hash-chained audit
 // log (GET /v1/audit). An agent sees rows about its own claims; the owner sees all.
+// agentdraft audit export [-o FILE] | audit pubkey | audit verify FILE --pubkey KEY — the whole
+// chain as JSON lines with signed checkpoints, the daemon's public key, and the offline check
+// of an export against that key (docs/audit.md). `verify` needs no daemon.
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <iostream>
 #include <thread>
 
 #include "cli/commands/commands.h"
 #include "cli/commands/output.h"
 #include "cli/table.h"
+#include "common/audit_verify.h"
 
 namespace agentdraft::cli {
 
@@ -87,10 +95,110 @@ ExitCode RunShow(Context& ctx, const std::string& resource) {
     else PrintRows(ctx, events, true);
   });
 }
+
+// --- export, pubkey, verify ---
+
+ExitCode RunExport(Context& ctx, const std::string& file) {
+  auto body = ctx.CallRaw(Context::Role::kOwner, "GET", "/v1/audit/export", "exporting the audit log");
+  if (!body.ok()) return ctx.Fail(body.error());
+  if (file.empty() || file == "-") {
+    ctx.out() << *body << std::flush;
+    return ExitCode::kOk;
+  }
+  {
+    std::ofstream out(file, std::ios::binary | std::ios::trunc);
+    out << *body;
+    out.close();
+    if (!out) return ctx.Fail({ExitCode::kError, "cannot write " + file});
+  }
+  if (!ctx.json()) {
+    const auto lines = std::count(body->begin(), body->end(), '\n');
+    ctx.out() << "wrote " << file << " (" << lines << " lines); check it with: agentdraft audit verify "
+              << file << " --pubkey KEY\n";
+  }
+  return ExitCode::kOk;
+}
+
+ExitCode RunPubkey(Context& ctx) {
+  auto reply = ctx.Call(kRole, "GET", "/v1/audit/checkpoint", nullptr, "reading the audit checkpoint");
+  if (!reply.ok()) return ctx.Fail(reply.error());
+  const nlohmann::json& key = reply->json.is_object() && reply->json.contains("key")
+                                  ? reply->json["key"]
+                                  : nlohmann::json();
+  if (!key.is_string() || !IsPublicKeyHex(key.get<std::string>())) {
+    return ctx.Fail({ExitCode::kError, "reading the audit checkpoint: the daemon's answer has no public key"});
+  }
+  return ctx.Print(*reply, [&] { ctx.out() << key.get<std::string>() << "\n"; });
+}
+
+std::string Trim(const std::string& s) {
+  size_t b = 0, e = s.size();
+  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
+  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
+  return s.substr(b, e - b);
+}
+
+// --pubkey: the 64-hex key itself, or a file whose first line holds it.
+CliResult<std::string> PublicKey(const std::string& arg) {
+  std::string key = Trim(arg);
+  if (!IsPublicKeyHex(key)) {
+    std::ifstream in(arg);
+    if (!in) {
+      return UsageProblem("--pubkey: \"" + arg + "\" is neither a 64-hex Ed25519 public key nor a "
+                          "readable file (get the key with: agentdraft audit pubkey)");
+    }
+    std::string first;
+    std::getline(in, first);
+    key = Trim(first);
+    if (!IsPublicKeyHex(key)) {
+      return UsageProblem("--pubkey: the first line of " + arg +
+                          " is not a 64-hex Ed25519 public key (get it with: agentdraft audit pubkey)");
+    }
+  }
+  for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return key;
+}
+
+struct VerifyArgs {
+  std::string file;
+  std::string pubkey;
+};
+
+ExitCode RunVerify(Context& ctx, const VerifyArgs& a) {
+  auto key = PublicKey(a.pubkey);
+  if (!key.ok()) return ctx.Fail(key.error());
+  AuditVerification v;
+  if (a.file == "-") {
+    v = VerifyAuditExport(std::cin, *key);
+  } else {
+    std::ifstream in(a.file, std::ios::binary);
+    if (!in) return ctx.Fail(UsageProblem("cannot read " + a.file + ": no such file, or not readable"));
+    v = VerifyAuditExport(in, *key);
+  }
+  if (ctx.json()) {
+    nlohmann::json problems = nlohmann::json::array();
+    for (const AuditProblem& p : v.problems) problems.push_back({{"where", p.where}, {"message", p.message}});
+    ctx.out() << nlohmann::json{{"ok", v.ok()}, {"rows", v.rows}, {"checkpoints", v.checkpoints},
+                                {"problems", problems}}
+                     .dump()
+              << "\n";
+  } else if (v.ok()) {
+    ctx.out() << "ok: " << v.rows << " rows, " << v.checkpoints
+              << " checkpoints, chain and signatures verified\n";
+  } else {
+    for (const AuditProblem& p : v.problems) ctx.err() << AuditProblemLine(p) << "\n";
+    ctx.err() << "agentdraft: " << a.file << " does not verify: " << v.problems.size()
+              << (v.problems.size() == 1 ? " problem" : " problems") << " (read " << v.rows
+              << (v.rows == 1 ? " row, " : " rows, ") << v.checkpoints
+              << (v.checkpoints == 1 ? " checkpoint)\n" : " checkpoints)\n");
+  }
+  return v.ok() ? ExitCode::kOk : ExitCode::kError;
+}
 }  // namespace
 
 void RegisterAudit(CLI::App& app, CommandSet& set) {
-  CLI::App* noun = app.add_subcommand("audit", "the tamper-evident audit log")->require_subcommand(1);
+  CLI::App* noun = app.add_subcommand(
+      "audit", "the tamper-evident audit log: tail, show, export, pubkey, verify")->require_subcommand(1);
   auto tail = std::make_shared<TailArgs>();
   CLI::App* t = noun->add_subcommand("tail", "the latest rows; -f keeps following");
   t->add_option("-n,--lines", tail->n, "how many rows (default 20)")->check(CLI::Range(1, 100000));
@@ -103,6 +211,21 @@ void RegisterAudit(CLI::App& app, CommandSet& set) {
   CLI::App* s = noun->add_subcommand("show", "every row about one resource (a race's whole trail)");
   s->add_option("resource", *resource, "bkg_…, hld_…, agt_…")->required();
   set.On(s, [resource](Context& ctx) { return RunShow(ctx, *resource); });
+
+  auto file = std::make_shared<std::string>();
+  CLI::App* e = noun->add_subcommand("export", "the whole chain with signed checkpoints, as JSON lines (owner)");
+  e->add_option("-o,--output", *file, "write to FILE instead of stdout");
+  set.On(e, [file](Context& ctx) { return RunExport(ctx, *file); });
+
+  CLI::App* p = noun->add_subcommand("pubkey", "the daemon's Ed25519 public key that signs checkpoints");
+  set.On(p, [](Context& ctx) { return RunPubkey(ctx); });
+
+  auto verify = std::make_shared<VerifyArgs>();
+  CLI::App* v = noun->add_subcommand("verify", "check an export offline: chain, checkpoints and signatures");
+  v->add_option("file", verify->file, "the export (from audit export; - for stdin)")->required();
+  v->add_option("--pubkey", verify->pubkey, "the public key (64 hex, from audit pubkey) or a file holding it")
+      ->required();
+  set.On(v, [verify](Context& ctx) { return RunVerify(ctx, *verify); });
 }
 
 }  // namespace agentdraft::cli

@@ -34,5 +34,6 @@ void RegisterAudit(CLI::App& app, CommandSet& set);
 void RegisterRace(CLI::App& app, CommandSet& set);
 void RegisterStatus(CLI::App& app, CommandSet& set);
 void RegisterCompletion(CLI::App& app, CommandSet& set);
+void RegisterWatch(CLI::App& app, CommandSet& set);
 
 }  // namespace agentdraft::cli

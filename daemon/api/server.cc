@@ -37,14 +37,15 @@ void LogRequest(const httplib::Request& req, const httplib::Response& res) {
 bool KnownPath(const std::string& path) {
   static const std::regex kKnown(
       R"(/healthz|/v1/bookings(/[^/]+)?|/v1/holds(/[^/]+)?|/v1/availability|/v1/agents/me|)"
-      R"(/v1/audit|/v1/status|/v1/auth/(magic-link|verify)|)"
+      R"(/v1/audit(/checkpoint|/export)?|/v1/events|/v1/status|/v1/auth/(magic-link|verify)|)"
+      R"(/v1/dashboard/webhooks(/[^/]+(/deliveries)?)?|)"
       R"(/v1/dashboard/agents(/[^/]+(/keys)?)?|/v1/dashboard/settings)");
   return std::regex_match(path, kKnown);
 }
 }  // namespace
 
-ApiServer::ApiServer(engine::Engine& engine, ServerOptions options)
-    : engine_(engine), options_(std::move(options)),
+ApiServer::ApiServer(engine::Engine& engine, ServerOptions options, ApiServices services)
+    : engine_(engine), options_(std::move(options)), services_(services),
       rate_limiter_(options_.rate_per_second, options_.rate_burst) {
   const int threads = options_.threads;
   http_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
@@ -202,6 +203,8 @@ void ApiServer::RegisterRoutes() {
   });
   RegisterAgentRoutes();
   RegisterOwnerRoutes();
+  RegisterAuditRoutes();
+  RegisterWebhookRoutes();
   // Methods no route uses: 405 on a known path, 404 elsewhere.
   auto unsupported = [](const httplib::Request& req, httplib::Response& res) {
     if (KnownPath(req.path)) {

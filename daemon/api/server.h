@@ -27,7 +27,23 @@
 #include "daemon/api/unix_listener.h"
 #include "daemon/engine/engine.h"
 
+namespace agentdraft::audit {
+class Checkpointer;
+class EventHub;
+}  // namespace agentdraft::audit
+namespace agentdraft::webhooks {
+class Webhooks;
+}  // namespace agentdraft::webhooks
+
 namespace agentdraft::api {
+
+// The daemon's parts beyond the engine that routes use. Each may be null (its routes then
+// answer 503).
+struct ApiServices {
+  audit::Checkpointer* checkpointer = nullptr;
+  audit::EventHub* events = nullptr;
+  webhooks::Webhooks* webhooks = nullptr;
+};
 
 // The header with which the owner acts as one of its agents (agent id or name).
 inline constexpr char kActAsHeader[] = "X-Agentdraft-As";
@@ -49,7 +65,7 @@ struct ServerOptions {
 
 class ApiServer {
  public:
-  ApiServer(engine::Engine& engine, ServerOptions options);
+  ApiServer(engine::Engine& engine, ServerOptions options, ApiServices services = {});
 
   // Binds the TCP listener (returns the port actually bound) and, when configured, the Unix
   // socket.
@@ -75,6 +91,8 @@ class ApiServer {
   void RegisterRoutes();
   void RegisterAgentRoutes();
   void RegisterOwnerRoutes();
+  void RegisterAuditRoutes();
+  void RegisterWebhookRoutes();
 
   // Authenticates the caller: Bearer key (agent), ad_session cookie (owner), or the Unix
   // socket (owner); an owner may act as an agent with `X-Agentdraft-As`. Applies the agent's
@@ -94,6 +112,7 @@ class ApiServer {
 
   engine::Engine& engine_;
   const ServerOptions options_;
+  const ApiServices services_;
   httplib::Server http_;
   UnixSocketServer unix_;
   std::string http_address_;

@@ -168,6 +168,8 @@ void Engine::Submit(Txn& txn) {
     return;
   }
   auto shared = std::make_shared<Txn>(std::move(txn));
+  if (hooks_.before_apply) hooks_.before_apply(shared->decision);
+  if (hooks_.after_durable) shared->audit = shared->decision.audit;
   store::Decision decision = std::move(shared->decision);
   store_.Apply(std::move(decision), [this, shared](Status s) { OnApplied(std::move(s), shared); });
 }
@@ -196,6 +198,7 @@ void Engine::OnApplied(Status status, std::shared_ptr<Txn> txn) {
       recent_order_.pop_front();
     }
   }
+  if (status.ok() && hooks_.after_durable && !txn->audit.empty()) hooks_.after_durable(txn->audit);
   for (auto& a : txn->answers) {
     if (status.ok()) {
       a.done(std::move(a.outcome));

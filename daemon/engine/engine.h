@@ -161,6 +161,18 @@ struct SessionGrant {
   store::OwnerRecord owner;
 };
 
+// What the daemon attaches to the engine (webhooks, the event stream, checkpoints), without
+// the engine knowing them.
+struct EngineHooks {
+  // Called under the engine's lock just before a decision goes to the store; may add rows
+  // to it (webhook deliveries for its audit rows). Must not call the engine.
+  std::function<void(store::Decision&)> before_apply;
+  // Called once a decision is durable with its audit rows, in seq order across calls, on the
+  // store's thread (or the caller's, for administrative changes). Must not block or call the
+  // engine.
+  std::function<void(const std::vector<store::AuditRecord>&)> after_durable;
+};
+
 // The canonical scopes an agent gets when created without a list.
 const std::vector<std::string>& AllAgentScopes();
 
@@ -171,6 +183,8 @@ class Engine {
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
+  // REQUIRES: before Start().
+  void SetHooks(EngineHooks hooks) { hooks_ = std::move(hooks); }
   // Loads the calendars from the store and starts the timer thread (if configured).
   Status Start();
   // Settles every waiting commit now, stops the timer thread, and waits for the store.
@@ -227,6 +241,12 @@ class Engine {
   // too); nothing changes then.
   Result<SettingsView> UpdateSettings(const std::string& owner_id, const SettingsUpdate& update);
   Result<StatusCounts> Counts(const std::string& owner_id);
+  // A change made outside the engine (a webhook subscription, say): applies `rows` together
+  // with one audit row of `kind` about `resource`, atomically and durably. NotFound for an
+  // unknown owner.
+  Status RecordChange(const std::string& owner_id, const std::string& actor, const std::string& kind,
+                      const std::string& resource, const nlohmann::json& payload,
+                      store::Decision rows);
 
   store::Store& store() { return store_; }
   const Clock& clock() const { return clock_; }
@@ -284,6 +304,8 @@ class Engine {
 
   // Owners, agents, loading (engine_admin.cc).
   std::string KeyedHash(std::string_view secret_text) const;
+  // Applies a decision synchronously with the hooks (before_apply, after_durable).
+  Status ApplySyncLocked(store::Decision d);
   // Applies an administrative decision synchronously; on failure rewinds the audit chain.
   Status ApplyAdminLocked(store::Decision d, int64_t seq_before, const std::string& hash_before);
   store::AgentRecord* FindAgentLocked(const std::string& owner_id, const std::string& agent_ref);
@@ -295,6 +317,7 @@ class Engine {
   store::Store& store_;
   const Clock& clock_;
   const EngineOptions options_;
+  EngineHooks hooks_;
 
   mutable std::mutex mu_;
   std::condition_variable timer_cv_;

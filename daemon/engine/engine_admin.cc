@@ -177,7 +177,7 @@ Result<SessionGrant> Engine::RedeemMagicToken(const std::string& token) {
   SessionGrant grant{NewId("ads_", 40), owner};
   const std::string token_hash = KeyedHash(grant.cookie_value);
   d.sessions.push_back({token_hash, owner.id, now, now + kSessionTtl});
-  Status s = store_.ApplySync(std::move(d));
+  Status s = ApplySyncLocked(std::move(d));
   if (!s.ok()) {
     chain_.Reset(seq_before, hash_before);
     return Status::Unavailable("could not record the session: " + s.message());
@@ -272,7 +272,7 @@ Result<CreatedAgent> Engine::CreateAgent(const std::string& owner_id, const std:
   d.audit.push_back(chain_.Append(now, owner_id, owner_id, a.id, "agent.created", a.id,
                                   {{"agent_id", a.id}, {"name", name}, {"priority", a.priority},
                                    {"scopes", scopes}}));
-  Status s = store_.ApplySync(std::move(d));
+  Status s = ApplySyncLocked(std::move(d));
   if (!s.ok()) {
     chain_.Reset(seq_before, hash_before);
     if (s.code() == StatusCode::kConflict) {
@@ -320,9 +320,20 @@ int64_t Millis(Duration d) { return std::chrono::duration_cast<std::chrono::mill
 int64_t Seconds(Duration d) { return std::chrono::duration_cast<std::chrono::seconds>(d).count(); }
 }  // namespace
 
+Status Engine::ApplySyncLocked(store::Decision d) {
+  if (hooks_.before_apply) hooks_.before_apply(d);
+  std::vector<store::AuditRecord> audit;
+  if (hooks_.after_durable) audit = d.audit;
+  Status s = store_.ApplySync(std::move(d));
+  // Still under mu_: no later decision can have been submitted, and every earlier one has been
+  // answered (the store answers in order), so the rows reach the hook in seq order.
+  if (s.ok() && !audit.empty()) hooks_.after_durable(audit);
+  return s;
+}
+
 Status Engine::ApplyAdminLocked(store::Decision d, int64_t seq_before,
                                 const std::string& hash_before) {
-  Status s = store_.ApplySync(std::move(d));
+  Status s = ApplySyncLocked(std::move(d));
   if (!s.ok()) {
     chain_.Reset(seq_before, hash_before);
     return Status::Unavailable("could not record the change: " + s.message());
@@ -628,6 +639,17 @@ Result<StatusCounts> Engine::Counts(const std::string& owner_id) {
   c.pending_commits = static_cast<int>(cal->pending.size());
   c.audit_rows = chain_.head_seq();
   return c;
+}
+
+Status Engine::RecordChange(const std::string& owner_id, const std::string& actor,
+                            const std::string& kind, const std::string& resource,
+                            const nlohmann::json& payload, store::Decision rows) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (FindCalendar(owner_id) == nullptr) return Status::NotFound("no owner " + owner_id);
+  const int64_t seq_before = chain_.head_seq();
+  const std::string hash_before = chain_.head_hash();
+  rows.audit.push_back(chain_.Append(clock_.Now(), owner_id, actor, "", kind, resource, payload));
+  return ApplyAdminLocked(std::move(rows), seq_before, hash_before);
 }
 
 }  // namespace agentdraft::engine

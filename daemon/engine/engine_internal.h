@@ -36,6 +36,7 @@ struct Engine::Txn {
     std::string fingerprint;
   };
   store::Decision decision;
+  std::vector<store::AuditRecord> audit;  // a copy, for EngineHooks::after_durable
   std::vector<Answer> answers;
   int64_t chain_seq_before = 0;
   std::string chain_hash_before;

@@ -34,4 +34,23 @@ bool ParseClaimState(const std::string& name, ClaimState* out) {
 
 bool IsActive(ClaimState s) { return s == ClaimState::kCommitted || s == ClaimState::kHeld; }
 
+const char* DeliveryStateName(DeliveryState s) {
+  switch (s) {
+    case DeliveryState::kPending: return "pending";
+    case DeliveryState::kDelivered: return "delivered";
+    case DeliveryState::kFailed: return "failed";
+  }
+  return "pending";
+}
+
+bool ParseDeliveryState(const std::string& name, DeliveryState* out) {
+  for (DeliveryState s : {DeliveryState::kPending, DeliveryState::kDelivered, DeliveryState::kFailed}) {
+    if (name == DeliveryStateName(s)) {
+      *out = s;
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace agentdraft::store

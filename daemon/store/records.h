@@ -99,6 +99,49 @@ struct IdempotencyRecord {
   Time created_at;
 };
 
+// A signed checkpoint of the audit chain (docs/audit.md).
+struct CheckpointRecord {
+  int64_t size = 0;        // rows covered: 1..size
+  std::string head;        // hash of row `size`
+  Time at;                 // when it was signed (milliseconds)
+  std::string key_hex;     // Ed25519 public key
+  std::string signature_hex;
+};
+
+// A webhook subscription: events of `event_type` ("booking.evicted", or "*" for all) of one
+// owner's calendar are POSTed to `url`, signed with `secret`.
+struct WebhookSubscription {
+  std::string id;  // "sub_…"
+  std::string owner_id;
+  std::string event_type;
+  std::string url;
+  std::string secret;  // "whsec_…": the HMAC key
+  Time created_at;
+  std::optional<Time> deleted_at;
+};
+
+enum class DeliveryState { kPending, kDelivered, kFailed };
+const char* DeliveryStateName(DeliveryState s);  // "pending", "delivered", "failed"
+bool ParseDeliveryState(const std::string& name, DeliveryState* out);
+
+// One event for one subscription, persisted with the audit row it carries (so before its
+// first attempt) and updated after each attempt.
+struct WebhookDelivery {
+  std::string id;  // "dlv_…", sent as X-Agentdraft-Delivery; repeated on retries
+  std::string subscription_id;
+  std::string owner_id;
+  int64_t audit_seq = 0;
+  std::string event_type;  // the audit row's kind
+  std::string body;        // the JSON POSTed
+  DeliveryState state = DeliveryState::kPending;
+  int attempts = 0;
+  Time created_at;
+  Time next_attempt_at;
+  std::optional<Time> finished_at;  // delivered, or given up
+  int last_status = 0;              // the receiver's last HTTP status (0: none)
+  std::string last_error;
+};
+
 struct SessionRecord {
   std::string token_hash;  // hex SHA-256 of the cookie value
   std::string owner_id;

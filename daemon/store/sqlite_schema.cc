@@ -89,6 +89,43 @@ CREATE TABLE sessions (
   expires_at INTEGER NOT NULL
 );
 )sql",
+      // 2: signed audit checkpoints, webhooks; audit reads by subject (an agent's events).
+      R"sql(
+CREATE TABLE checkpoints (
+  size      INTEGER PRIMARY KEY NOT NULL CHECK (size >= 1),
+  head      TEXT NOT NULL,
+  at        INTEGER NOT NULL,
+  key       TEXT NOT NULL,
+  signature TEXT NOT NULL
+);
+CREATE TABLE webhook_subscriptions (
+  id         TEXT PRIMARY KEY NOT NULL,
+  owner_id   TEXT NOT NULL,
+  event_type TEXT NOT NULL,
+  url        TEXT NOT NULL,
+  secret     TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  deleted_at INTEGER
+);
+CREATE TABLE webhook_deliveries (
+  id              TEXT PRIMARY KEY NOT NULL,
+  subscription_id TEXT NOT NULL,
+  owner_id        TEXT NOT NULL,
+  audit_seq       INTEGER NOT NULL,
+  event_type      TEXT NOT NULL,
+  body            TEXT NOT NULL,
+  state           TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'failed')),
+  attempts        INTEGER NOT NULL,
+  created_at      INTEGER NOT NULL,
+  next_attempt_at INTEGER NOT NULL,
+  finished_at     INTEGER,
+  last_status     INTEGER NOT NULL,
+  last_error      TEXT NOT NULL,
+  UNIQUE (subscription_id, audit_seq)
+);
+CREATE INDEX webhook_deliveries_pending ON webhook_deliveries (audit_seq) WHERE state = 'pending';
+CREATE INDEX audit_by_subject ON audit (subject, seq);
+)sql",
   };
   return kMigrations;
 }

@@ -331,6 +331,31 @@ Status SqliteStore::ApplyOne(const Decision& d, int64_t* audit_head) {
     s.Bind(1, r.token_hash).Bind(2, r.owner_id).Bind(3, ToMicros(r.created_at)).Bind(4, ToMicros(r.expires_at));
     if (Status st = Run(c, s, "session"); !st.ok()) return st;
   }
+  for (const CheckpointRecord& r : d.checkpoints) {
+    PREPARE(s, c, "INSERT INTO checkpoints (size, head, at, key, signature) VALUES (?,?,?,?,?)");
+    s.Bind(1, r.size).Bind(2, r.head).Bind(3, ToMicros(r.at)).Bind(4, r.key_hex).Bind(5, r.signature_hex);
+    if (Status st = Run(c, s, "checkpoint at size " + std::to_string(r.size) + " exists"); !st.ok()) return st;
+  }
+  for (const WebhookSubscription& r : d.subscriptions) {
+    PREPARE(s, c,
+            "INSERT OR REPLACE INTO webhook_subscriptions (id, owner_id, event_type, url, secret, "
+            "created_at, deleted_at) VALUES (?,?,?,?,?,?,?)");
+    s.Bind(1, r.id).Bind(2, r.owner_id).Bind(3, r.event_type).Bind(4, r.url).Bind(5, r.secret)
+        .Bind(6, ToMicros(r.created_at)).Bind(7, OptMicros(r.deleted_at));
+    if (Status st = Run(c, s, "subscription " + r.id); !st.ok()) return st;
+  }
+  for (const WebhookDelivery& r : d.deliveries) {
+    PREPARE(s, c,
+            "INSERT OR REPLACE INTO webhook_deliveries (id, subscription_id, owner_id, audit_seq, "
+            "event_type, body, state, attempts, created_at, next_attempt_at, finished_at, "
+            "last_status, last_error) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    s.Bind(1, r.id).Bind(2, r.subscription_id).Bind(3, r.owner_id).Bind(4, r.audit_seq)
+        .Bind(5, r.event_type).Bind(6, r.body).Bind(7, std::string(DeliveryStateName(r.state)))
+        .Bind(8, int64_t{r.attempts}).Bind(9, ToMicros(r.created_at))
+        .Bind(10, ToMicros(r.next_attempt_at)).Bind(11, OptMicros(r.finished_at))
+        .Bind(12, int64_t{r.last_status}).Bind(13, r.last_error);
+    if (Status st = Run(c, s, "delivery " + r.id); !st.ok()) return st;
+  }
   return Status::Ok();
 }
 

@@ -57,6 +57,10 @@ class SqliteStore final : public Store {
   Result<int64_t> PurgeIdempotency(Time cutoff) override;
   Result<std::vector<AuditRecord>> ListAudit(const AuditQuery& q) override;
   Result<std::optional<SessionRecord>> GetSession(const std::string& token_hash) override;
+  Result<std::vector<CheckpointRecord>> ListCheckpoints() override;
+  Result<std::optional<CheckpointRecord>> LatestCheckpoint() override;
+  Result<std::vector<WebhookSubscription>> ListSubscriptions(const std::string& owner_id) override;
+  Result<std::vector<WebhookDelivery>> ListDeliveries(const DeliveryQuery& q) override;
 
   // PRAGMA `name` as text ("synchronous" → "2", "journal_mode" → "wal").
   Result<std::string> PragmaValue(const std::string& name);

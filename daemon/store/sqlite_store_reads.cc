@@ -153,14 +153,16 @@ Result<int64_t> SqliteStore::PurgeIdempotency(Time cutoff) {
 }
 
 Result<std::vector<AuditRecord>> SqliteStore::ListAudit(const AuditQuery& q) {
-  std::string sql = std::string("SELECT ") + kAuditColumns + " FROM audit WHERE owner_id=?1 AND seq>?2";
+  std::string sql = std::string("SELECT ") + kAuditColumns + " FROM audit WHERE seq>?2";
+  if (!q.owner_id.empty()) sql += " AND owner_id=?1";
   if (q.visible_to_agent) sql += " AND (actor=?3 OR subject=?3)";
   if (q.resource) sql += " AND resource=?4";
   if (q.kind) sql += " AND kind=?5";
   sql += " ORDER BY seq LIMIT ?6";
   auto c = Reader();
   PREPARE_READ(s, c, sql);
-  s.Bind(1, q.owner_id).Bind(2, q.after_seq);
+  if (!q.owner_id.empty()) s.Bind(1, q.owner_id);
+  s.Bind(2, q.after_seq);
   if (q.visible_to_agent) s.Bind(3, *q.visible_to_agent);
   if (q.resource) s.Bind(4, *q.resource);
   if (q.kind) s.Bind(5, *q.kind);
@@ -182,6 +184,90 @@ Result<std::optional<SessionRecord>> SqliteStore::GetSession(const std::string& 
     return st;
   }
   return found;
+}
+
+Result<std::vector<CheckpointRecord>> SqliteStore::ListCheckpoints() {
+  auto c = Reader();
+  PREPARE_READ(s, c, "SELECT size, head, at, key, signature FROM checkpoints ORDER BY size");
+  std::vector<CheckpointRecord> out;
+  if (Status st = EachRow(*c, s, [&] {
+        out.push_back({s.Int(0), s.Text(1), FromMicros(s.Int(2)), s.Text(3), s.Text(4)});
+      });
+      !st.ok()) {
+    return st;
+  }
+  return out;
+}
+
+Result<std::optional<CheckpointRecord>> SqliteStore::LatestCheckpoint() {
+  auto c = Reader();
+  PREPARE_READ(s, c, "SELECT size, head, at, key, signature FROM checkpoints ORDER BY size DESC LIMIT 1");
+  std::optional<CheckpointRecord> out;
+  if (Status st = EachRow(*c, s, [&] {
+        out = CheckpointRecord{s.Int(0), s.Text(1), FromMicros(s.Int(2)), s.Text(3), s.Text(4)};
+      });
+      !st.ok()) {
+    return st;
+  }
+  return out;
+}
+
+Result<std::vector<WebhookSubscription>> SqliteStore::ListSubscriptions(const std::string& owner_id) {
+  auto c = Reader();
+  PREPARE_READ(s, c,
+               std::string("SELECT id, owner_id, event_type, url, secret, created_at FROM "
+                           "webhook_subscriptions WHERE deleted_at IS NULL") +
+                   (owner_id.empty() ? "" : " AND owner_id=?1") + " ORDER BY created_at, id");
+  if (!owner_id.empty()) s.Bind(1, owner_id);
+  std::vector<WebhookSubscription> out;
+  if (Status st = EachRow(*c, s, [&] {
+        out.push_back({s.Text(0), s.Text(1), s.Text(2), s.Text(3), s.Text(4), FromMicros(s.Int(5)),
+                       std::nullopt});
+      });
+      !st.ok()) {
+    return st;
+  }
+  return out;
+}
+
+Result<std::vector<WebhookDelivery>> SqliteStore::ListDeliveries(const DeliveryQuery& q) {
+  std::string sql =
+      "SELECT id, subscription_id, owner_id, audit_seq, event_type, body, state, attempts, "
+      "created_at, next_attempt_at, finished_at, last_status, last_error FROM webhook_deliveries "
+      "WHERE audit_seq > ?1";
+  if (q.subscription_id) sql += " AND subscription_id=?2";
+  if (q.owner_id) sql += " AND owner_id=?3";
+  if (q.state) sql += " AND state=?4";
+  sql += " ORDER BY audit_seq, subscription_id LIMIT ?5";
+  auto c = Reader();
+  PREPARE_READ(s, c, sql);
+  s.Bind(1, q.after_seq);
+  if (q.subscription_id) s.Bind(2, *q.subscription_id);
+  if (q.owner_id) s.Bind(3, *q.owner_id);
+  if (q.state) s.Bind(4, std::string(DeliveryStateName(*q.state)));
+  s.Bind(5, int64_t{q.limit});
+  std::vector<WebhookDelivery> out;
+  if (Status st = EachRow(*c, s, [&] {
+        WebhookDelivery d;
+        d.id = s.Text(0);
+        d.subscription_id = s.Text(1);
+        d.owner_id = s.Text(2);
+        d.audit_seq = s.Int(3);
+        d.event_type = s.Text(4);
+        d.body = s.Text(5);
+        ParseDeliveryState(s.Text(6), &d.state);
+        d.attempts = static_cast<int>(s.Int(7));
+        d.created_at = FromMicros(s.Int(8));
+        d.next_attempt_at = FromMicros(s.Int(9));
+        if (!s.IsNull(10)) d.finished_at = FromMicros(s.Int(10));
+        d.last_status = static_cast<int>(s.Int(11));
+        d.last_error = s.Text(12);
+        out.push_back(std::move(d));
+      });
+      !st.ok()) {
+    return st;
+  }
+  return out;
 }
 
 }  // namespace agentdraft::store

@@ -40,6 +40,9 @@ struct Decision {
   std::vector<OwnerRecord> owners;            // inserted or replaced whole by id
   std::vector<AgentRecord> agents;            // inserted or replaced whole by id
   std::vector<SessionRecord> sessions;        // inserted
+  std::vector<CheckpointRecord> checkpoints;  // inserted; a size must not exist yet
+  std::vector<WebhookSubscription> subscriptions;  // inserted or replaced whole by id
+  std::vector<WebhookDelivery> deliveries;    // inserted or replaced whole by id
 };
 
 // What the daemon needs in memory at start-up.
@@ -62,11 +65,19 @@ struct ClaimQuery {
 };
 
 struct AuditQuery {
-  std::string owner_id;                        // required
+  std::string owner_id;                        // "" = every owner's rows (the whole chain)
   std::optional<std::string> visible_to_agent;  // rows whose actor or subject is this agent
   std::optional<std::string> resource;
   std::optional<std::string> kind;
   int64_t after_seq = 0;                       // rows with seq > after_seq
+  int limit = 100;
+};
+
+struct DeliveryQuery {
+  std::optional<std::string> subscription_id;
+  std::optional<std::string> owner_id;
+  std::optional<DeliveryState> state;
+  int64_t after_seq = 0;  // deliveries of audit rows with seq > after_seq
   int limit = 100;
 };
 
@@ -118,6 +129,16 @@ class Store {
 
   // nullopt when no such session.
   virtual Result<std::optional<SessionRecord>> GetSession(const std::string& token_hash) = 0;
+
+  // Checkpoints in size order (all of them; there is one per N rows).
+  virtual Result<std::vector<CheckpointRecord>> ListCheckpoints() = 0;
+  // The newest checkpoint, or nullopt when none has been signed.
+  virtual Result<std::optional<CheckpointRecord>> LatestCheckpoint() = 0;
+
+  // Subscriptions not deleted; of one owner, or of all when `owner_id` is "".
+  virtual Result<std::vector<WebhookSubscription>> ListSubscriptions(const std::string& owner_id) = 0;
+  // Matching deliveries in (audit_seq, subscription) order, at most q.limit.
+  virtual Result<std::vector<WebhookDelivery>> ListDeliveries(const DeliveryQuery& q) = 0;
 };
 
 }  // namespace agentdraft::store

@@ -1,0 +1,556 @@
+#include "daemon/webhooks/deliverer.h"
+
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <netinet/in.h>
+#include <sodium.h>
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <set>
+#include <utility>
+#include <vector>
+
+#include "common/ids.h"
+
+namespace agentdraft::webhooks {
+
+namespace {
+
+using store::DeliveryState;
+using store::WebhookDelivery;
+using store::WebhookSubscription;
+
+constexpr int kScanPage = 1000;
+constexpr auto kMaxSleep = std::chrono::seconds(1);
+constexpr auto kPollSlice = std::chrono::milliseconds(100);  // how often a round checks Stop()
+
+void GlobalInitOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (sodium_init() < 0) spdlog::warn("webhooks: sodium_init failed");
+  });
+}
+
+int64_t UnixSeconds(Time t) {
+  return std::chrono::floor<std::chrono::seconds>(t).time_since_epoch().count();
+}
+
+std::string HmacHex(const std::string& secret, const std::string& message) {
+  unsigned char mac[crypto_auth_hmacsha256_BYTES];
+  crypto_auth_hmacsha256_state st;
+  crypto_auth_hmacsha256_init(&st, reinterpret_cast<const unsigned char*>(secret.data()),
+                              secret.size());
+  crypto_auth_hmacsha256_update(&st, reinterpret_cast<const unsigned char*>(message.data()),
+                                message.size());
+  crypto_auth_hmacsha256_final(&st, mac);
+  return ToHex(std::string_view(reinterpret_cast<const char*>(mac), sizeof mac));
+}
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+// True for addresses that reach this host: 127.0.0.0/8, 0.0.0.0/8, ::1, ::, and their
+// IPv4-mapped forms.
+bool IsLoopbackV4(const in_addr& a) {
+  const uint8_t first = static_cast<uint8_t>(ntohl(a.s_addr) >> 24);
+  return first == 127 || first == 0;
+}
+bool IsLoopbackV6(const in6_addr& a) {
+  if (IN6_IS_ADDR_LOOPBACK(&a) || IN6_IS_ADDR_UNSPECIFIED(&a)) return true;
+  if (IN6_IS_ADDR_V4MAPPED(&a)) {
+    in_addr v4;
+    std::memcpy(&v4, &a.s6_addr[12], 4);
+    return IsLoopbackV4(v4);
+  }
+  return false;
+}
+
+// Why `url` may not be used when loopback is not allowed ("" when it may), judged on the URL's
+// host alone. Names that resolve to loopback are caught at connect time (OpenSocket).
+std::string LoopbackReason(const std::string& url) {
+  CURLU* u = curl_url();
+  if (u == nullptr) return "";
+  std::string reason;
+  char* host = nullptr;
+  if (curl_url_set(u, CURLUPART_URL, url.c_str(), 0) == CURLUE_OK &&
+      curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && host != nullptr) {
+    std::string h = Lower(host);
+    if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+    if (const size_t zone = h.find('%'); zone != std::string::npos) h.resize(zone);
+    while (!h.empty() && h.back() == '.') h.pop_back();
+    in_addr v4;
+    in6_addr v6;
+    const bool local_name =
+        h == "localhost" || (h.size() > 10 && h.compare(h.size() - 10, 10, ".localhost") == 0);
+    if (local_name || (inet_pton(AF_INET, h.c_str(), &v4) == 1 && IsLoopbackV4(v4)) ||
+        (inet_pton(AF_INET6, h.c_str(), &v6) == 1 && IsLoopbackV6(v6))) {
+      reason = "target " + h + " is a loopback address, and loopback targets are not allowed";
+    }
+  }
+  curl_free(host);
+  curl_url_cleanup(u);
+  return reason;
+}
+
+size_t Discard(char*, size_t size, size_t n, void*) { return size * n; }
+
+// Frees a curl_slist on scope exit.
+struct HeaderList {
+  curl_slist* list = nullptr;
+  HeaderList() = default;
+  HeaderList(HeaderList&& o) noexcept : list(std::exchange(o.list, nullptr)) {}
+  HeaderList& operator=(HeaderList&& o) noexcept {
+    std::swap(list, o.list);
+    return *this;
+  }
+  void Add(const std::string& line) { list = curl_slist_append(list, line.c_str()); }
+  ~HeaderList() { curl_slist_free_all(list); }
+};
+
+// What OpenSocket knows of its transfer.
+struct SocketGuard {
+  bool allow_loopback = true;
+  bool blocked_loopback = false;  // a resolved address was refused
+};
+
+// CURLOPT_OPENSOCKETFUNCTION: refuses loopback addresses a host name resolved to.
+curl_socket_t OpenSocket(void* user, curlsocktype purpose, curl_sockaddr* addr) {
+  auto* g = static_cast<SocketGuard*>(user);
+  if (!g->allow_loopback) {
+    bool loopback = false;
+    if (addr->family == AF_INET) {
+      loopback = IsLoopbackV4(reinterpret_cast<const sockaddr_in*>(&addr->addr)->sin_addr);
+    } else if (addr->family == AF_INET6) {
+      loopback = IsLoopbackV6(reinterpret_cast<const sockaddr_in6*>(&addr->addr)->sin6_addr);
+    }
+    if (loopback) {
+      g->blocked_loopback = true;
+      return CURL_SOCKET_BAD;
+    }
+  }
+  return ::socket(addr->family, addr->socktype, addr->protocol);
+}
+
+struct EasyDeleter {
+  void operator()(CURL* c) const { curl_easy_cleanup(c); }
+};
+
+}  // namespace
+
+struct Deliverer::Attempt {
+  WebhookDelivery delivery;
+  WebhookSubscription subscription;
+  // Outcome.
+  int http_status = 0;  // 0: no HTTP answer
+  std::string error;    // "" on 2xx
+  bool permanent = false;  // fail now, without retries (loopback)
+  // libcurl's state while in flight.
+  std::unique_ptr<CURL, EasyDeleter> easy;
+  HeaderList headers;
+  char errbuf[CURL_ERROR_SIZE] = {};
+  SocketGuard guard;
+};
+
+
+std::string SignatureHeader(const std::string& secret, Time at, const std::string& body) {
+  GlobalInitOnce();
+  const std::string t = std::to_string(UnixSeconds(at));
+  return "t=" + t + ",v1=" + HmacHex(secret, t + "." + body);
+}
+
+bool VerifySignatureHeader(const std::string& secret, const std::string& header,
+                           const std::string& body) {
+  GlobalInitOnce();
+  std::string t;
+  std::vector<std::string> v1s;
+  size_t pos = 0;
+  while (pos <= header.size()) {
+    size_t comma = header.find(',', pos);
+    if (comma == std::string::npos) comma = header.size();
+    const std::string part = header.substr(pos, comma - pos);
+    pos = comma + 1;
+    const size_t eq = part.find('=');
+    if (eq == std::string::npos) continue;
+    const std::string key = part.substr(0, eq);
+    const std::string value = part.substr(eq + 1);
+    if (key == "t") {
+      if (!t.empty()) return false;  // ambiguous
+      t = value;
+    } else if (key == "v1") {
+      v1s.push_back(value);
+    }
+  }
+  if (t.empty() || t.size() > 19 ||
+      !std::all_of(t.begin(), t.end(), [](unsigned char c) { return std::isdigit(c); })) {
+    return false;
+  }
+  const std::string want = HmacHex(secret, t + "." + body);
+  for (const std::string& v : v1s) {
+    if (v.size() == want.size() && sodium_memcmp(v.data(), want.data(), want.size()) == 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+Deliverer::Deliverer(store::Store& store, const Clock& clock, DelivererOptions options)
+    : store_(store), clock_(clock), options_(std::move(options)) {
+  GlobalInitOnce();
+  uint64_t seed = options_.seed;
+  if (seed == 0) seed = (uint64_t{randombytes_random()} << 32) | randombytes_random();
+  rng_.seed(seed);
+}
+
+Deliverer::~Deliverer() { Stop(); }
+
+Duration Deliverer::Backoff(int attempts) {
+  const double base = static_cast<double>(options_.base_backoff.count());
+  const double cap = static_cast<double>(options_.max_backoff.count());
+  const int exponent = std::clamp(attempts - 1, 0, 62);
+  double wait = std::min(cap, base * std::ldexp(1.0, exponent));
+  const double jitter = std::clamp(options_.jitter, 0.0, 1.0);
+  if (jitter > 0) {
+    std::uniform_real_distribution<double> factor(1.0 - jitter, 1.0);
+    std::lock_guard<std::mutex> lock(rng_mu_);
+    wait *= factor(rng_);
+  }
+  return Duration(static_cast<int64_t>(std::max(0.0, wait)));
+}
+
+WebhookDelivery Deliverer::Settle(const Attempt& a, Time now) {
+  WebhookDelivery d = a.delivery;
+  d.attempts += 1;
+  d.last_status = a.http_status;
+  if (a.error.empty()) {
+    d.state = DeliveryState::kDelivered;
+    d.finished_at = now;
+    d.last_error.clear();
+    spdlog::info("webhooks: delivered {} ({} seq {}) to {} after {} attempt(s), HTTP {}", d.id,
+                 d.event_type, d.audit_seq, d.subscription_id, d.attempts, d.last_status);
+  } else if (a.permanent) {
+    d.state = DeliveryState::kFailed;
+    d.finished_at = now;
+    d.last_error = a.error;
+    spdlog::warn("webhooks: delivery {} to {} failed: {}", d.id, d.subscription_id, d.last_error);
+  } else if (d.attempts >= options_.max_attempts) {
+    d.state = DeliveryState::kFailed;
+    d.finished_at = now;
+    d.last_error = "gave up after " + std::to_string(d.attempts) + " attempts: " + a.error;
+    spdlog::warn("webhooks: delivery {} to {} failed: {}", d.id, d.subscription_id, d.last_error);
+  } else {
+    d.last_error = a.error;
+    d.next_attempt_at = now + Backoff(d.attempts);
+    spdlog::warn("webhooks: delivery {} to {} attempt {} failed ({}); next attempt at {}", d.id,
+                 d.subscription_id, d.attempts, d.last_error, FormatRfc3339(d.next_attempt_at));
+  }
+  return d;
+}
+
+bool Deliverer::Prepare(Attempt& a, Time now) {
+  a.guard.allow_loopback = options_.allow_loopback;
+  if (!options_.allow_loopback) {
+    if (std::string why = LoopbackReason(a.subscription.url); !why.empty()) {
+      a.error = why;
+      a.permanent = true;
+      return false;
+    }
+  }
+  a.easy.reset(curl_easy_init());
+  CURL* c = a.easy.get();
+  if (c == nullptr) {
+    a.error = "curl_easy_init failed";
+    return false;
+  }
+  const WebhookDelivery& d = a.delivery;
+  a.headers.Add("Content-Type: application/json");
+  a.headers.Add("X-Agentdraft-Delivery: " + d.id);
+  a.headers.Add("X-Agentdraft-Event: " + d.event_type);
+  a.headers.Add("X-Agentdraft-Signature: " + SignatureHeader(a.subscription.secret, now, d.body));
+  a.headers.Add("User-Agent: agentdraftd-webhooks/1");
+  a.headers.Add("Expect:");  // no 100-continue round trip for larger bodies
+  curl_easy_setopt(c, CURLOPT_URL, a.subscription.url.c_str());
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_POST, 1L);
+  curl_easy_setopt(c, CURLOPT_POSTFIELDS, d.body.data());
+  curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(d.body.size()));
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, a.headers.list);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeout.count()));
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.timeout.count()));
+  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, Discard);
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, a.errbuf);
+  curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, OpenSocket);
+  curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, &a.guard);
+  return true;
+}
+
+void Deliverer::Finish(Attempt& a, int curl_code) {
+  const auto rc = static_cast<CURLcode>(curl_code);
+  if (a.guard.blocked_loopback) {
+    a.error = "target " + a.subscription.url +
+              " resolves to a loopback address, and loopback targets are not allowed";
+    a.permanent = true;
+  } else if (rc != CURLE_OK) {
+    a.error = a.errbuf[0] != '\0' ? std::string(a.errbuf) : curl_easy_strerror(rc);
+  } else {
+    long code = 0;
+    curl_easy_getinfo(a.easy.get(), CURLINFO_RESPONSE_CODE, &code);
+    a.http_status = static_cast<int>(code);
+    if (code < 200 || code > 299) a.error = "HTTP " + std::to_string(code);
+  }
+}
+
+Time Deliverer::RunOnce() {
+  std::lock_guard<std::mutex> run_lock(run_mu_);
+  const Time retry_soon = clock_.Now() + kMaxSleep;
+
+  // Every pending delivery, oldest first: the first per subscription is its head. Read before
+  // the subscriptions, so a delivery seen here has its subscription in the later read unless it
+  // really was deleted. Deliveries behind a head are not kept: once the head is settled, the
+  // next one is read again (it may have been written since).
+  std::map<std::string, WebhookDelivery> heads;
+  {
+    store::DeliveryQuery q;
+    q.state = DeliveryState::kPending;
+    q.limit = kScanPage;
+    while (true) {
+      auto page = store_.ListDeliveries(q);
+      if (!page.ok()) {
+        spdlog::warn("webhooks: cannot list pending deliveries: {}", page.status().ToString());
+        return retry_soon;
+      }
+      std::vector<WebhookDelivery>& rows = page.value();
+      const bool full = static_cast<int>(rows.size()) >= q.limit;
+      if (full) {
+        // Rows of one audit_seq may straddle the page end: read the last seq again next page
+        // (or, if the whole page is one seq, read a bigger page).
+        const int64_t last = rows.back().audit_seq;
+        if (rows.front().audit_seq == last) {
+          q.limit *= 2;
+          continue;
+        }
+        while (rows.back().audit_seq == last) rows.pop_back();
+        q.after_seq = last - 1;
+      }
+      for (WebhookDelivery& d : rows) heads.try_emplace(d.subscription_id, std::move(d));
+      if (!full) break;
+      q.limit = kScanPage;
+    }
+  }
+  if (heads.empty()) return Time::max();
+  auto subs = store_.ListSubscriptions("");
+  if (!subs.ok()) {
+    spdlog::warn("webhooks: cannot list subscriptions: {}", subs.status().ToString());
+    return retry_soon;
+  }
+  std::map<std::string, WebhookSubscription> live;
+  for (WebhookSubscription& s : subs.value()) live.emplace(s.id, std::move(s));
+
+  // The next pending delivery of `sub` after `seq`, or nullopt (also on a store error, which
+  // postpones the subscription to the next pass).
+  bool store_trouble = false;
+  auto next_of = [&](const std::string& sub, int64_t seq) -> std::optional<WebhookDelivery> {
+    store::DeliveryQuery q;
+    q.subscription_id = sub;
+    q.state = DeliveryState::kPending;
+    q.after_seq = seq;
+    q.limit = 1;
+    auto r = store_.ListDeliveries(q);
+    if (!r.ok()) {
+      spdlog::warn("webhooks: cannot list deliveries of {}: {}", sub, r.status().ToString());
+      store_trouble = true;
+      return std::nullopt;
+    }
+    if (r->empty()) return std::nullopt;
+    return std::move(r->front());
+  };
+  auto write = [&](const WebhookDelivery& d) {
+    store::Decision decision;
+    decision.deliveries.push_back(d);
+    Status st = store_.ApplySync(std::move(decision));
+    if (!st.ok()) {
+      spdlog::warn("webhooks: cannot record delivery {}: {}", d.id, st.ToString());
+      store_trouble = true;
+    }
+    return st.ok();
+  };
+
+  // Subscriptions that were deleted: every pending delivery of theirs fails, not just the head.
+  for (auto it = heads.begin(); it != heads.end();) {
+    if (live.count(it->first) != 0) {
+      ++it;
+      continue;
+    }
+    std::optional<WebhookDelivery> d = std::move(it->second);
+    const std::string sub = it->first;
+    it = heads.erase(it);
+    while (d && !stopping_.load()) {
+      WebhookDelivery failed = *d;
+      failed.state = DeliveryState::kFailed;
+      failed.finished_at = clock_.Now();
+      failed.last_error = "subscription deleted";
+      spdlog::info("webhooks: delivery {} failed: subscription {} deleted", failed.id, sub);
+      if (!write(failed)) break;
+      d = next_of(sub, failed.audit_seq);
+    }
+  }
+
+  // Every subscription's due head is in flight at once. When one finishes, its outcome is
+  // written and, if it was settled (delivered or failed), the subscription's next delivery
+  // starts right away, whatever the others are doing. A subscription whose attempt failed
+  // waits for a later pass, whatever its backoff.
+  std::unique_ptr<CURLM, decltype(&curl_multi_cleanup)> multi(curl_multi_init(),
+                                                              &curl_multi_cleanup);
+  if (multi == nullptr) {
+    spdlog::warn("webhooks: curl_multi_init failed");
+    return retry_soon;
+  }
+  std::set<std::string> retry_later;
+  std::map<CURL*, std::unique_ptr<Attempt>> active;
+
+  auto settle = [&](const Attempt& a) {
+    const std::string sub = a.delivery.subscription_id;
+    WebhookDelivery settled = Settle(a, clock_.Now());
+    if (!write(settled)) {
+      heads.erase(sub);  // try again next pass
+      return;
+    }
+    if (settled.state == DeliveryState::kPending) {
+      retry_later.insert(sub);
+      heads[sub] = std::move(settled);
+    } else if (auto next = next_of(sub, settled.audit_seq)) {
+      heads[sub] = std::move(*next);
+    } else {
+      heads.erase(sub);
+    }
+  };
+  // Starts `sub`'s head if it is due; settles at once those that cannot be sent.
+  auto launch = [&](const std::string& sub) {
+    while (!stopping_.load()) {
+      auto it = heads.find(sub);
+      const Time now = clock_.Now();
+      if (it == heads.end() || retry_later.count(sub) != 0 || it->second.next_attempt_at > now) {
+        return;
+      }
+      auto a = std::make_unique<Attempt>();
+      a->delivery = it->second;
+      a->subscription = live.at(sub);
+      if (!Prepare(*a, now)) {
+        settle(*a);
+        continue;
+      }
+      CURL* easy = a->easy.get();
+      if (curl_multi_add_handle(multi.get(), easy) != CURLM_OK) {
+        a->error = "curl_multi_add_handle failed";
+        settle(*a);
+        continue;
+      }
+      active.emplace(easy, std::move(a));
+      return;
+    }
+  };
+
+  std::vector<std::string> initial;
+  for (const auto& [sub, d] : heads) initial.push_back(sub);
+  for (const std::string& sub : initial) launch(sub);
+
+  while (!active.empty() && !stopping_.load()) {
+    int running = 0;
+    if (CURLMcode mc = curl_multi_perform(multi.get(), &running); mc != CURLM_OK) {
+      spdlog::warn("webhooks: curl_multi_perform: {}", curl_multi_strerror(mc));
+      store_trouble = true;  // come back soon; the attempts in flight stay pending
+      break;
+    }
+    int queued = 0;
+    while (CURLMsg* msg = curl_multi_info_read(multi.get(), &queued)) {
+      if (msg->msg != CURLMSG_DONE) continue;
+      auto found = active.find(msg->easy_handle);
+      if (found == active.end()) continue;
+      std::unique_ptr<Attempt> a = std::move(found->second);
+      active.erase(found);
+      Finish(*a, msg->data.result);
+      curl_multi_remove_handle(multi.get(), a->easy.get());
+      settle(*a);
+      launch(a->delivery.subscription_id);
+    }
+    if (!active.empty()) {
+      curl_multi_poll(multi.get(), nullptr, 0, static_cast<int>(kPollSlice.count()), nullptr);
+    }
+  }
+  // Abandoned (Stop, or a multi error): no outcome is written, so they stay pending.
+  for (auto& [easy, a] : active) curl_multi_remove_handle(multi.get(), easy);
+  active.clear();
+
+  Time earliest = Time::max();
+  for (const auto& [sub, d] : heads) earliest = std::min(earliest, d.next_attempt_at);
+  if (store_trouble || stopping_.load()) earliest = std::min(earliest, retry_soon);
+  return earliest;
+}
+
+void Deliverer::Start() {
+  std::lock_guard<std::mutex> ss(start_stop_mu_);
+  if (thread_.joinable()) return;
+  stopping_ = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    woken_ = false;
+    running_ = true;
+  }
+  thread_ = std::thread([this] { Loop(); });
+  spdlog::info("webhooks: deliverer started");
+}
+
+void Deliverer::Wake() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    woken_ = true;
+  }
+  cv_.notify_all();
+}
+
+void Deliverer::Stop() {
+  std::lock_guard<std::mutex> ss(start_stop_mu_);
+  if (!thread_.joinable()) return;
+  stopping_ = true;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    running_ = false;
+  }
+  cv_.notify_all();
+  thread_.join();
+  stopping_ = false;
+  spdlog::info("webhooks: deliverer stopped");
+}
+
+void Deliverer::Loop() {
+  while (!stopping_.load()) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      woken_ = false;  // a Wake() from here on asks for another pass
+    }
+    const Time next = RunOnce();
+    const Time now = clock_.Now();
+    Duration wait = std::chrono::duration_cast<Duration>(kMaxSleep);
+    if (next <= now) {
+      wait = Duration(0);
+    } else if (next - now < wait) {
+      wait = next - now;
+    }
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait_for(lock, wait, [this] { return woken_ || !running_; });
+  }
+}
+
+}  // namespace agentdraft::webhooks

@@ -1,0 +1,65 @@
+// Webhooks: an owner's subscriptions, and the delivery rows each audit row creates.
+//
+// AddDeliveries() is the engine's before_apply hook: for every audit row of a decision and
+// every subscription of that row's owner whose event type matches (exactly, "booking.*", or
+// "*"), it adds a pending WebhookDelivery to the same decision, so a delivery exists (durably)
+// before its first attempt and exactly when its event does. The Deliverer (deliverer.h) sends
+// them. Subscription changes are recorded through the engine with their own audit rows.
+//
+// Thread-safe. AddDeliveries runs under the engine's lock and takes only this class's lock;
+// Create/Delete call the engine without holding it.
+#pragma once
+
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "daemon/engine/engine.h"
+#include "daemon/store/store.h"
+
+namespace agentdraft::webhooks {
+
+struct WebhooksOptions {
+  bool allow_loopback = true;  // targets on 127.0.0.0/8, ::1, localhost
+};
+
+class Webhooks {
+ public:
+  Webhooks(store::Store& store, const Clock& clock, WebhooksOptions options);
+
+  // Loads the subscriptions from the store.
+  Status Load();
+  void SetEngine(engine::Engine* engine) { engine_ = engine; }
+
+  // The engine's before_apply hook.
+  void AddDeliveries(store::Decision& d);
+
+  // InvalidArgument for an unknown event type or a URL that is not http(s), or loopback when
+  // loopback is forbidden.
+  Result<store::WebhookSubscription> Create(const std::string& owner_id, const std::string& event_type,
+                                           const std::string& url);
+  std::vector<store::WebhookSubscription> List(const std::string& owner_id);
+  // NotFound for another owner's or an unknown subscription. Its pending deliveries fail.
+  Status Delete(const std::string& owner_id, const std::string& subscription_id);
+
+  // Every event type a subscription may name: "*", "booking.*", "booking.committed", …
+  static const std::vector<std::string>& EventTypes();
+  // True when `url`'s host is a loopback name or address.
+  static bool IsLoopback(const std::string& url);
+  // The JSON POSTed for one audit row.
+  static std::string Body(const std::string& delivery_id, const store::AuditRecord& row);
+
+ private:
+  static bool Matches(const std::string& event_type, const std::string& kind);
+
+  store::Store& store_;
+  const Clock& clock_;
+  const WebhooksOptions options_;
+  engine::Engine* engine_ = nullptr;
+  std::mutex mu_;
+  std::vector<store::WebhookSubscription> subscriptions_;  // GUARDED_BY(mu_), live ones
+};
+
+}  // namespace agentdraft::webhooks
