@@ -129,7 +129,11 @@ CliResult<std::string> Context::CallRaw(Role role, const char* method, const std
                                         const std::string& doing) {
   auto client = ClientFor(role);
   if (!client.ok()) return client.error();
+  // A raw body can be a whole export: give it time (the daemon streams it as it reads).
+  const auto timeout = (*client)->options().timeout;
+  (*client)->set_timeout(std::chrono::hours(1));
   auto response = (*client)->Request(method, path, nullptr);
+  (*client)->set_timeout(timeout);
   if (!response.ok()) {
     CommandError e = ErrorFromTransport(response.status());
     if (UsesSocket(role)) e.message += " (start it with agentdraftd)";
