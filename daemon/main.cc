@@ -117,7 +117,7 @@ int main(int argc, char** argv) {
   hooks.after_durable = [&](const std::vector<store::AuditRecord>& rows) {
     events.Publish(rows);
     (*checkpointer)->OnDurable(rows);
-    deliverer.Wake();
+    if (!rows.empty() && hooks_webhooks.TakeNewDeliveries(rows.back().seq)) deliverer.Wake();
   };
   engine.SetHooks(std::move(hooks));
   if (Status s = engine.Start(); !s.ok()) return Fail("cannot load state: " + s.ToString());

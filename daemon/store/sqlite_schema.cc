@@ -89,7 +89,7 @@ CREATE TABLE sessions (
   expires_at INTEGER NOT NULL
 );
 )sql",
-      // 2: signed audit checkpoints, webhooks; audit reads by subject (an agent's events).
+      // 2: signed audit checkpoints, webhooks.
       R"sql(
 CREATE TABLE checkpoints (
   size      INTEGER PRIMARY KEY NOT NULL CHECK (size >= 1),
@@ -124,7 +124,6 @@ CREATE TABLE webhook_deliveries (
   UNIQUE (subscription_id, audit_seq)
 );
 CREATE INDEX webhook_deliveries_pending ON webhook_deliveries (audit_seq) WHERE state = 'pending';
-CREATE INDEX audit_by_subject ON audit (subject, seq);
 )sql",
   };
   return kMigrations;

@@ -78,8 +78,17 @@ void Webhooks::AddDeliveries(store::Decision& d) {
       del.created_at = now;
       del.next_attempt_at = now;
       d.deliveries.push_back(std::move(del));
+      undelivered_seq_ = std::max(undelivered_seq_.load(), row.seq);
     }
   }
+}
+
+bool Webhooks::TakeNewDeliveries(int64_t durable_seq) {
+  int64_t seq = undelivered_seq_.load();
+  while (seq != 0 && seq <= durable_seq) {
+    if (undelivered_seq_.compare_exchange_weak(seq, 0)) return true;
+  }
+  return false;
 }
 
 Result<store::WebhookSubscription> Webhooks::Create(const std::string& owner_id,

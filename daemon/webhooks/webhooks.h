@@ -10,6 +10,7 @@
 // Create/Delete call the engine without holding it.
 #pragma once
 
+#include <atomic>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -35,6 +36,10 @@ class Webhooks {
 
   // The engine's before_apply hook.
   void AddDeliveries(store::Decision& d);
+  // For the after_durable hook: true (once) when rows up to `durable_seq` include deliveries
+  // not yet announced, i.e. when the Deliverer has new work. Keeps the common case — no
+  // subscriptions — free of wake-ups.
+  bool TakeNewDeliveries(int64_t durable_seq);
 
   // InvalidArgument for an unknown event type or a URL that is not http(s), or loopback when
   // loopback is forbidden.
@@ -60,6 +65,7 @@ class Webhooks {
   engine::Engine* engine_ = nullptr;
   std::mutex mu_;
   std::vector<store::WebhookSubscription> subscriptions_;  // GUARDED_BY(mu_), live ones
+  std::atomic<int64_t> undelivered_seq_{0};  // the newest seq that made deliveries, until taken
 };
 
 }  // namespace agentdraft::webhooks
