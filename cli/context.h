@@ -97,8 +97,10 @@ class Context {
   // Prints the error to stderr; returns its exit code.
   ExitCode Fail(const CommandError& error);
 
- private:
+  // The client requests as `role` go through (for streams; Call and CallRaw use it too).
   CliResult<ApiClient*> ClientFor(Role role);
+
+ private:
 
   GlobalOptions options_;
   std::ostream& out_;

@@ -15,8 +15,24 @@ void GlobalInitOnce() {
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
+// Where a response body goes: into the response, or (a 2xx answer with a stream sink) to the
+// sink as it arrives.
+struct BodySink {
+  CURL* curl;
+  std::string* body;
+  const std::function<bool(std::string_view)>* stream;  // nullable
+};
+
 size_t OnBody(char* data, size_t size, size_t n, void* user) {
-  static_cast<std::string*>(user)->append(data, size * n);
+  auto& sink = *static_cast<BodySink*>(user);
+  if (sink.stream != nullptr) {
+    long status = 0;
+    curl_easy_getinfo(sink.curl, CURLINFO_RESPONSE_CODE, &status);
+    if (status >= 200 && status < 300) {
+      return (*sink.stream)(std::string_view(data, size * n)) ? size * n : 0;
+    }
+  }
+  sink.body->append(data, size * n);
   return size * n;
 }
 
@@ -110,9 +126,20 @@ Result<ApiResponse> ApiClient::PostRaw(const std::string& path, std::string_view
   return Send("POST", path, &body, extra_headers);
 }
 
+Result<ApiResponse> ApiClient::GetStream(const std::string& path,
+                                         const std::vector<std::string>& extra_headers,
+                                         const std::function<bool(std::string_view)>& on_data) {
+  const auto timeout = options_.timeout;
+  options_.timeout = std::chrono::milliseconds(0);  // no limit: the stream lasts
+  auto r = Send("GET", path, nullptr, extra_headers, &on_data);
+  options_.timeout = timeout;
+  return r;
+}
+
 Result<ApiResponse> ApiClient::Send(const char* method, const std::string& path,
                                     const std::string_view* body,
-                                    const std::vector<std::string>& extra_headers) {
+                                    const std::vector<std::string>& extra_headers,
+                                    const std::function<bool(std::string_view)>* stream) {
   CURL* curl = curl_.get();
   if (curl == nullptr) return Status::Internal("ApiClient used after it was moved from");
   HeaderList headers;
@@ -142,21 +169,26 @@ Result<ApiResponse> ApiClient::Send(const char* method, const std::string& path,
                    static_cast<long>(options_.connect_timeout.count()));
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);  // no SIGALRM: safe with many threads
   curl_easy_setopt(curl, CURLOPT_TCP_NODELAY, 1L);
+  BodySink sink{curl, &response.body, stream};
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &OnBody);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, &OnHeader);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response.headers);
 
   const CURLcode rc = curl_easy_perform(curl);
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);  // `headers` dies with this scope
+  long status = 0;
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  if (rc == CURLE_WRITE_ERROR && stream != nullptr && status >= 200 && status < 300) {
+    response.status = static_cast<int>(status);  // the sink asked to stop
+    return response;
+  }
   if (rc != CURLE_OK) {
     return Status::Unavailable(
         "no daemon at " +
         (options_.unix_socket_path.empty() ? options_.base_url : options_.unix_socket_path) + ": " +
         curl_easy_strerror(rc));
   }
-  long status = 0;
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
   response.status = static_cast<int>(status);
   return response;
 }

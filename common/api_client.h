@@ -10,6 +10,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -69,16 +70,24 @@ class ApiClient {
                               const std::string* body,
                               const std::vector<std::string>& extra_headers = {});
 
+  // GET `path` as a stream (server-sent events): a 2xx body goes to `on_data` piece by piece
+  // as it arrives, with no overall timeout, until the server ends it or `on_data` returns
+  // false. Result: the response (status, headers; the body of a non-2xx answer), or
+  // Unavailable when no answer came or the stream broke.
+  Result<ApiResponse> GetStream(const std::string& path, const std::vector<std::string>& extra_headers,
+                                const std::function<bool(std::string_view)>& on_data);
+
   void set_api_key(std::string key) { options_.api_key = std::move(key); }
   void set_cookie(std::string cookie) { options_.cookie = std::move(cookie); }
   void set_timeout(std::chrono::milliseconds timeout) { options_.timeout = timeout; }
   const ApiClientOptions& options() const { return options_; }
 
  private:
-  // `body` is nullptr for GET and DELETE.
+  // `body` is nullptr for GET and DELETE; `stream` (nullable) takes a 2xx body as it arrives.
   Result<ApiResponse> Send(const char* method, const std::string& path,
                            const std::string_view* body,
-                           const std::vector<std::string>& extra_headers);
+                           const std::vector<std::string>& extra_headers,
+                           const std::function<bool(std::string_view)>* stream = nullptr);
 
   struct CurlDeleter {
     void operator()(void* curl) const;  // curl_easy_cleanup

@@ -141,25 +141,25 @@ void Checkpointer::Tick() {
 Result<store::CheckpointRecord> Checkpointer::SignHead() {
   std::unique_lock<std::mutex> lock(mu_);
   if (head_size_ == 0) return Status::NotFound("the audit log is empty");
-  if (head_size_ == signed_size_) {
-    const int64_t size = signed_size_;
+  if (head_size_ > signed_size_) {
+    store::CheckpointRecord c = SignLocked();
     lock.unlock();
-    store_.Flush();  // a checkpoint queued by OnDurable may still be on its way
-    auto all = store_.ListCheckpoints();
-    if (!all.ok()) return all.status();
-    for (auto it = all->rbegin(); it != all->rend(); ++it) {
-      if (it->size == size) return *it;
-    }
-    lock.lock();
-    if (head_size_ != size || signed_size_ != size) return SignHead();
+    store::Decision d;
+    d.checkpoints.push_back(c);
+    Status s = store_.ApplySync(std::move(d));
+    if (!s.ok()) return Status::Unavailable("could not store the checkpoint: " + s.message());
+    return c;
   }
-  store::CheckpointRecord c = SignLocked();
+  // The head is signed already (perhaps still on its way to the store: Flush waits for it).
+  const int64_t size = signed_size_;
   lock.unlock();
-  store::Decision d;
-  d.checkpoints.push_back(c);
-  Status s = store_.ApplySync(std::move(d));
-  if (!s.ok()) return Status::Unavailable("could not store the checkpoint: " + s.message());
-  return c;
+  store_.Flush();
+  auto latest = store_.LatestCheckpoint();
+  if (!latest.ok()) return latest.status();
+  if (!*latest || (*latest)->size < size) {  // a newer one is as good
+    return Status::Unavailable("the checkpoint at size " + std::to_string(size) + " was not stored");
+  }
+  return **latest;
 }
 
 Result<std::optional<store::CheckpointRecord>> Checkpointer::Latest() {

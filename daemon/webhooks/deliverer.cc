@@ -76,32 +76,6 @@ bool IsLoopbackV6(const in6_addr& a) {
   return false;
 }
 
-// Why `url` may not be used when loopback is not allowed ("" when it may), judged on the URL's
-// host alone. Names that resolve to loopback are caught at connect time (OpenSocket).
-std::string LoopbackReason(const std::string& url) {
-  CURLU* u = curl_url();
-  if (u == nullptr) return "";
-  std::string reason;
-  char* host = nullptr;
-  if (curl_url_set(u, CURLUPART_URL, url.c_str(), 0) == CURLUE_OK &&
-      curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && host != nullptr) {
-    std::string h = Lower(host);
-    if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
-    if (const size_t zone = h.find('%'); zone != std::string::npos) h.resize(zone);
-    while (!h.empty() && h.back() == '.') h.pop_back();
-    in_addr v4;
-    in6_addr v6;
-    const bool local_name =
-        h == "localhost" || (h.size() > 10 && h.compare(h.size() - 10, 10, ".localhost") == 0);
-    if (local_name || (inet_pton(AF_INET, h.c_str(), &v4) == 1 && IsLoopbackV4(v4)) ||
-        (inet_pton(AF_INET6, h.c_str(), &v6) == 1 && IsLoopbackV6(v6))) {
-      reason = "target " + h + " is a loopback address, and loopback targets are not allowed";
-    }
-  }
-  curl_free(host);
-  curl_url_cleanup(u);
-  return reason;
-}
 
 size_t Discard(char*, size_t size, size_t n, void*) { return size * n; }
 
@@ -147,6 +121,31 @@ struct EasyDeleter {
 };
 
 }  // namespace
+
+std::string LoopbackReason(const std::string& url) {
+  CURLU* u = curl_url();
+  if (u == nullptr) return "";
+  std::string reason;
+  char* host = nullptr;
+  if (curl_url_set(u, CURLUPART_URL, url.c_str(), 0) == CURLUE_OK &&
+      curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && host != nullptr) {
+    std::string h = Lower(host);
+    if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+    if (const size_t zone = h.find('%'); zone != std::string::npos) h.resize(zone);
+    while (!h.empty() && h.back() == '.') h.pop_back();
+    in_addr v4;
+    in6_addr v6;
+    const bool local_name =
+        h == "localhost" || (h.size() > 10 && h.compare(h.size() - 10, 10, ".localhost") == 0);
+    if (local_name || (inet_pton(AF_INET, h.c_str(), &v4) == 1 && IsLoopbackV4(v4)) ||
+        (inet_pton(AF_INET6, h.c_str(), &v6) == 1 && IsLoopbackV6(v6))) {
+      reason = "target " + h + " is a loopback address, and loopback targets are not allowed";
+    }
+  }
+  curl_free(host);
+  curl_url_cleanup(u);
+  return reason;
+}
 
 struct Deliverer::Attempt {
   WebhookDelivery delivery;

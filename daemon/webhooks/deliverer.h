@@ -60,6 +60,11 @@ std::string SignatureHeader(const std::string& secret, Time at, const std::strin
 bool VerifySignatureHeader(const std::string& secret, const std::string& header,
                            const std::string& body);
 
+// Why `url` may not be used when loopback targets are forbidden ("" when it may), judged on the
+// URL's host alone (localhost, *.localhost, 127.0.0.0/8, 0.0.0.0/8, ::1, ::, IPv4-mapped forms).
+// Host names that resolve to loopback are refused at connect time.
+std::string LoopbackReason(const std::string& url);
+
 class Deliverer {
  public:
   Deliverer(store::Store& store, const Clock& clock, DelivererOptions options);

@@ -5,6 +5,7 @@
 
 #include "common/ids.h"
 #include "daemon/engine/views.h"
+#include "daemon/webhooks/deliverer.h"
 
 namespace agentdraft::webhooks {
 
@@ -38,16 +39,6 @@ bool Webhooks::Matches(const std::string& event_type, const std::string& kind) {
     return kind.compare(0, prefix.size(), prefix) == 0;
   }
   return false;
-}
-
-bool Webhooks::IsLoopback(const std::string& url) {
-  static const std::regex kHost(R"(^[a-zA-Z][a-zA-Z0-9+.-]*://(?:[^@/]*@)?(\[[^\]]*\]|[^:/?#]*))");
-  std::smatch m;
-  if (!std::regex_search(url, m, kHost)) return false;
-  std::string host = m[1].str();
-  std::transform(host.begin(), host.end(), host.begin(), [](unsigned char c) { return std::tolower(c); });
-  if (host == "localhost" || host.ends_with(".localhost") || host == "[::1]") return true;
-  return host.rfind("127.", 0) == 0 || host == "0.0.0.0";
 }
 
 std::string Webhooks::Body(const std::string& delivery_id, const store::AuditRecord& row) {
@@ -102,9 +93,10 @@ Result<store::WebhookSubscription> Webhooks::Create(const std::string& owner_id,
   if (url.size() > 2048 || !std::regex_match(url, kUrl)) {
     return Status::InvalidArgument("url must be an http:// or https:// URL");
   }
-  if (!options_.allow_loopback && IsLoopback(url)) {
-    return Status::InvalidArgument("loopback targets are forbidden on this daemon "
-                                   "(agentdraftd --webhooks-allow-loopback=false)");
+  if (!options_.allow_loopback) {
+    if (std::string reason = LoopbackReason(url); !reason.empty()) {
+      return Status::InvalidArgument(reason + " (agentdraftd --webhooks-allow-loopback=false)");
+    }
   }
   if (engine_ == nullptr) return Status::Internal("webhooks are not attached to the engine");
   store::WebhookSubscription sub;

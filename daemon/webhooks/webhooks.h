@@ -51,8 +51,6 @@ class Webhooks {
 
   // Every event type a subscription may name: "*", "booking.*", "booking.committed", …
   static const std::vector<std::string>& EventTypes();
-  // True when `url`'s host is a loopback name or address.
-  static bool IsLoopback(const std::string& url);
   // The JSON POSTed for one audit row.
   static std::string Body(const std::string& delivery_id, const store::AuditRecord& row);
 
