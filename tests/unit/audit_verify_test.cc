@@ -163,6 +163,19 @@ TEST_F(AuditVerify, EditedPayloadIsTheRowEdited) {
   EXPECT_EQ(AuditProblemLine(v.problems[0]), "row 12: hash does not match the row's content: the row was edited");
 }
 
+TEST_F(AuditVerify, SwappedPayloadsNameBothRows) {
+  nlohmann::json a = At(RowIndex(14)), b = At(RowIndex(15));
+  std::swap(a["payload"], b["payload"]);
+  ASSERT_NE(a["payload"], b["payload"]);
+  lines_[RowIndex(14)] = a.dump();
+  lines_[RowIndex(15)] = b.dump();
+  const AuditVerification v = Verify();
+  ASSERT_EQ(v.problems.size(), 2u) << Dump(v);
+  EXPECT_EQ(v.problems[0].where, "row 14");
+  EXPECT_EQ(v.problems[1].where, "row 15");
+  EXPECT_EQ(v.problems[0].message, "hash does not match the row's content: the row was edited");
+}
+
 TEST_F(AuditVerify, EditedHashBreaksTheRowAndTheNextLink) {
   nlohmann::json row = At(RowIndex(12));
   row["hash"] = Sha256Hex("forged");
