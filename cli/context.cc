@@ -96,15 +96,16 @@ CliResult<ApiClient*> Context::ClientFor(Role role) {
   return socket_.get();
 }
 
-CliResult<Reply> Context::Call(Role role, const char* method, const std::string& path,
-                               const nlohmann::json* body, const std::string& doing,
-                               const std::vector<std::string>& headers) {
+CliResult<ApiResponse> Context::Send(Role role, const char* method, const std::string& path,
+                                     const std::string* body, const std::string& doing,
+                                     const std::vector<std::string>& headers,
+                                     std::chrono::milliseconds timeout) {
   auto client = ClientFor(role);
   if (!client.ok()) return client.error();
-  std::string text;
-  if (body != nullptr) text = body->dump();
-  const bool send_body = body != nullptr || std::strcmp(method, "POST") == 0;
-  auto response = (*client)->Request(method, path, send_body ? &text : nullptr, headers);
+  const auto usual = (*client)->options().timeout;
+  (*client)->set_timeout(timeout);
+  auto response = (*client)->Request(method, path, body, headers);
+  (*client)->set_timeout(usual);
   if (!response.ok()) {
     CommandError e = ErrorFromTransport(response.status());
     if (UsesSocket(role)) e.message += " (start it with agentdraftd)";
@@ -115,10 +116,21 @@ CliResult<Reply> Context::Call(Role role, const char* method, const std::string&
     if (options_.json) out_ << response->body << "\n";
     return ErrorFromResponse(doing, *response);
   }
+  return std::move(response.value());
+}
+
+CliResult<Reply> Context::Call(Role role, const char* method, const std::string& path,
+                               const nlohmann::json* body, const std::string& doing,
+                               const std::vector<std::string>& headers) {
+  const std::string text = body != nullptr ? body->dump() : "";
+  const bool send_body = body != nullptr || std::strcmp(method, "POST") == 0;
+  auto answer = Send(role, method, path, send_body ? &text : nullptr, doing, headers,
+                     std::chrono::seconds(30));
+  if (!answer.ok()) return answer.error();
   Reply reply;
-  reply.status = response->status;
-  reply.body = response->body;
-  reply.json = nlohmann::json::parse(response->body, nullptr, /*allow_exceptions=*/false);
+  reply.status = answer->status;
+  reply.body = std::move(answer->body);
+  reply.json = nlohmann::json::parse(reply.body, nullptr, /*allow_exceptions=*/false);
   if (reply.json.is_discarded()) {
     return CommandError{ExitCode::kError, doing + ": the daemon's answer is not JSON"};
   }
@@ -127,24 +139,10 @@ CliResult<Reply> Context::Call(Role role, const char* method, const std::string&
 
 CliResult<std::string> Context::CallRaw(Role role, const char* method, const std::string& path,
                                         const std::string& doing) {
-  auto client = ClientFor(role);
-  if (!client.ok()) return client.error();
   // A raw body can be a whole export: give it time (the daemon streams it as it reads).
-  const auto timeout = (*client)->options().timeout;
-  (*client)->set_timeout(std::chrono::hours(1));
-  auto response = (*client)->Request(method, path, nullptr);
-  (*client)->set_timeout(timeout);
-  if (!response.ok()) {
-    CommandError e = ErrorFromTransport(response.status());
-    if (UsesSocket(role)) e.message += " (start it with agentdraftd)";
-    else e.message += " (start it with agentdraftd, or check AGENTDRAFT_BASE_URL)";
-    return e;
-  }
-  if (response->status < 200 || response->status >= 300) {
-    if (options_.json) out_ << response->body << "\n";
-    return ErrorFromResponse(doing, *response);
-  }
-  return std::move(response->body);
+  auto answer = Send(role, method, path, nullptr, doing, {}, std::chrono::hours(1));
+  if (!answer.ok()) return answer.error();
+  return std::move(answer->body);
 }
 
 CliResult<std::string> Context::TimeZone(Role role) {

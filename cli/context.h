@@ -17,6 +17,7 @@
 // Not thread-safe (one per process).
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -101,6 +102,12 @@ class Context {
   CliResult<ApiClient*> ClientFor(Role role);
 
  private:
+  // One request; the 2xx answer, or the CommandError (transport or non-2xx; in --json mode an
+  // error body is printed to stdout).
+  CliResult<ApiResponse> Send(Role role, const char* method, const std::string& path,
+                              const std::string* body, const std::string& doing,
+                              const std::vector<std::string>& headers,
+                              std::chrono::milliseconds timeout);
 
   GlobalOptions options_;
   std::ostream& out_;

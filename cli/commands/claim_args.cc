@@ -77,4 +77,38 @@ CliResult<nlohmann::json> BuildClaimBody(Context& ctx, const ClaimArgs& args, st
   return body;
 }
 
+ExitCode RunClaim(Context& ctx, const ClaimArgs& args, bool hold) {
+  std::string summary;
+  auto body = BuildClaimBody(ctx, args, &summary);
+  if (!body.ok()) return ctx.Fail(body.error());
+  auto reply = ctx.Call(Context::Role::kAgent, "POST", hold ? "/v1/holds" : "/v1/bookings", &*body,
+                        (hold ? "holding " : "committing ") + summary);
+  if (!reply.ok()) {
+    CommandError e = reply.error();
+    if (e.exit_code == ExitCode::kConflict) {
+      e.message += "\n  a free slot: agentdraft availability --from '" + JoinWords(args.when) +
+                   "' --duration " + (args.duration.empty() ? "30m" : args.duration);
+    }
+    return ctx.Fail(e);
+  }
+  const nlohmann::json& j = reply->json;
+  return ctx.Print(*reply, [&] {
+    const std::string agent = Cell(j["agent_id"]) + " (priority " + Cell(j["agent_priority"]) + ")";
+    if (hold) {
+      PrintFields(ctx.out(), {{"hold", Cell(j["hold_id"])},
+                              {"status", Cell(j["status"])},
+                              {"when", summary},
+                              {"expires at", ctx.Local(j["expires_at"])},
+                              {"agent", agent}});
+    } else {
+      PrintFields(ctx.out(), {{"booking", Cell(j["booking_id"])},
+                              {"status", Cell(j["status"])},
+                              {"when", summary},
+                              {"agent", agent},
+                              {"frozen at", Cell(j["frozen_at"])},
+                              {"audit", "#" + Cell(j["audit_id"]) + " " + Cell(j["audit_hash"]).substr(0, 16)}});
+    }
+  });
+}
+
 }  // namespace agentdraft::cli

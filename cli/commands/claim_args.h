@@ -25,6 +25,10 @@ struct ClaimArgs {
 // Adds START, --duration, --end, -k, --metadata to `command`.
 void AddClaimArgs(CLI::App* command, ClaimArgs& args);
 
+// Commits (POST /v1/bookings) or holds (POST /v1/holds) as an agent and prints the answer;
+// on a conflict, says how to find a free slot.
+ExitCode RunClaim(Context& ctx, const ClaimArgs& args, bool hold);
+
 // The request body: {"start", "end", "idempotency_key"?, "metadata"?, …}; a usage error when
 // a time or the metadata cannot be read. `*summary` gets "Tue … 16:00 → 16:30 (30m)".
 CliResult<nlohmann::json> BuildClaimBody(Context& ctx, const ClaimArgs& args, std::string* summary);

@@ -2,35 +2,8 @@
 // Books a slot as an agent (POST /v1/bookings). Exit 3 when another claim wins it.
 #include "cli/commands/claim_args.h"
 #include "cli/commands/commands.h"
-#include "cli/commands/output.h"
 
 namespace agentdraft::cli {
-
-namespace {
-ExitCode RunCommit(Context& ctx, const ClaimArgs& args) {
-  std::string summary;
-  auto body = BuildClaimBody(ctx, args, &summary);
-  if (!body.ok()) return ctx.Fail(body.error());
-  auto reply = ctx.Call(Context::Role::kAgent, "POST", "/v1/bookings", &*body, "committing " + summary);
-  if (!reply.ok()) {
-    CommandError e = reply.error();
-    if (e.exit_code == ExitCode::kConflict) {
-      e.message += "\n  a free slot: agentdraft availability --from '" + JoinWords(args.when) + "' --duration " +
-                   (args.duration.empty() ? "30m" : args.duration);
-    }
-    return ctx.Fail(e);
-  }
-  const nlohmann::json& j = reply->json;
-  return ctx.Print(*reply, [&] {
-    PrintFields(ctx.out(), {{"booking", Cell(j["booking_id"])},
-                            {"status", Cell(j["status"])},
-                            {"when", summary},
-                            {"agent", Cell(j["agent_id"]) + " (priority " + Cell(j["agent_priority"]) + ")"},
-                            {"frozen at", Cell(j["frozen_at"])},
-                            {"audit", "#" + Cell(j["audit_id"]) + " " + Cell(j["audit_hash"]).substr(0, 16)}});
-  });
-}
-}  // namespace
 
 void RegisterCommit(CLI::App& app, CommandSet& set) {
   auto args = std::make_shared<ClaimArgs>();
@@ -45,7 +18,7 @@ void RegisterCommit(CLI::App& app, CommandSet& set) {
       "  agentdraft commit 2026-12-01T16:00:00Z --duration 30m\n"
       "  agentdraft commit tomorrow 16:00 -d 45m -k crm-deal-42\n"
       "  agentdraft --as sales-bot commit +2h --json");
-  set.On(c, [args](Context& ctx) { return RunCommit(ctx, *args); });
+  set.On(c, [args](Context& ctx) { return RunClaim(ctx, *args, /*hold=*/false); });
 }
 
 }  // namespace agentdraft::cli
