@@ -46,6 +46,13 @@ std::string AddAgent(ApiClient& owner, const std::string& name, int priority) {
   return r.ok() ? json::parse(r->body).value("plaintext_key", "") : "";
 }
 
+// Starts the daemon; on failure prints why (the Status carries the daemon's stderr).
+bool Started(DaemonProcess& d) {
+  Status s = d.Start();
+  if (!s.ok()) std::fprintf(stderr, "daemon did not start: %s\n", s.ToString().c_str());
+  return s.ok();
+}
+
 ProcessResult Cli(const DaemonProcess& d, std::vector<std::string> args) {
   args.insert(args.begin(), AGENTDRAFT_CLI_PATH);
   return RunProcess(args, {{"AGENTDRAFT_SOCKET", d.socket_path()}, {"AGENTDRAFT_API_KEY", ""}});
@@ -54,7 +61,7 @@ ProcessResult Cli(const DaemonProcess& d, std::vector<std::string> args) {
 TEST(AuditExport, AnExportVerifiesOfflineAndAnEditedRowIsNamed) {
   TempDir dir;
   DaemonProcess daemon(dir.File("data"), {"--checkpoint-rows", "7", "--tie-window", "0ms"});
-  ASSERT_TRUE(daemon.Start().ok()) << daemon.Log();
+  ASSERT_TRUE(Started(daemon)) << daemon.Log();
   ApiClient owner = Socket(daemon);
   const std::string top = AddAgent(owner, "top", 1), low = AddAgent(owner, "low", 2);
   ApiClient a = Agent(daemon, top), b = Agent(daemon, low);
@@ -111,13 +118,13 @@ TEST(AuditExport, AnExportVerifiesOfflineAndAnEditedRowIsNamed) {
 TEST(AuditExport, ShutdownSignsTheHeadAndTheKeySurvivesRestarts) {
   TempDir dir;
   DaemonProcess daemon(dir.File("data"), {"--checkpoint-rows", "100000"});
-  ASSERT_TRUE(daemon.Start().ok());
+  ASSERT_TRUE(Started(daemon)) << daemon.Log();
   ApiClient owner = Socket(daemon);
   AddAgent(owner, "bot", 1);
   const std::string key = json::parse(owner.Get("/v1/audit/checkpoint")->body)["key"];
   ASSERT_EQ(daemon.Stop(), 0);
   EXPECT_NE(daemon.Log().find("audit checkpoint at size"), std::string::npos) << daemon.Log();
-  ASSERT_TRUE(daemon.Start().ok());
+  ASSERT_TRUE(Started(daemon)) << daemon.Log();
   ApiClient again = Socket(daemon);
   json cp = json::parse(again.Get("/v1/audit/checkpoint")->body);
   EXPECT_EQ(cp["key"], key);
@@ -175,7 +182,7 @@ class SseReader {
 TEST(EventStream, AnEvictedAgentLearnsItAtOnceAndCanResume) {
   TempDir dir;
   DaemonProcess daemon(dir.File("data"), {"--tie-window", "0ms"});
-  ASSERT_TRUE(daemon.Start().ok());
+  ASSERT_TRUE(Started(daemon)) << daemon.Log();
   ApiClient owner = Socket(daemon);
   const std::string top = AddAgent(owner, "top", 1), low = AddAgent(owner, "low", 2);
   ApiClient a = Agent(daemon, top), b = Agent(daemon, low);
@@ -213,7 +220,7 @@ TEST(EventStream, AnEvictedAgentLearnsItAtOnceAndCanResume) {
 TEST(EventStream, AgentdraftWatchPrintsTheEvictionAndExits) {
   TempDir dir;
   DaemonProcess daemon(dir.File("data"), {"--tie-window", "0ms"});
-  ASSERT_TRUE(daemon.Start().ok());
+  ASSERT_TRUE(Started(daemon)) << daemon.Log();
   ApiClient owner = Socket(daemon);
   const std::string top = AddAgent(owner, "top", 1), low = AddAgent(owner, "low", 2);
   auto committed = Agent(daemon, low).Post("/v1/bookings", Claim(0, 30));
@@ -280,7 +287,7 @@ TEST(Webhooks, SigkillDuringDeliveriesLosesNone) {
   TempDir dir;
   Receiver receiver;
   DaemonProcess daemon(dir.File("data"), {"--tie-window", "0ms"});
-  ASSERT_TRUE(daemon.Start().ok());
+  ASSERT_TRUE(Started(daemon)) << daemon.Log();
   ApiClient owner = Socket(daemon);
   auto sub = owner.Post("/v1/dashboard/webhooks", {{"event_type", "booking.committed"}, {"url", receiver.url()}});
   ASSERT_TRUE(sub.ok() && sub->status == 201) << (sub.ok() ? sub->body : "");
@@ -296,7 +303,7 @@ TEST(Webhooks, SigkillDuringDeliveriesLosesNone) {
     committed.insert(json::parse(r->body)["audit_id"].get<int64_t>());
     if (i == 25) {
       daemon.Kill();  // mid-stream: some delivered, some pending
-      ASSERT_TRUE(daemon.Start().ok()) << daemon.Log();
+      ASSERT_TRUE(Started(daemon)) << daemon.Log();
       owner = Socket(daemon);
       bot = Agent(daemon, bot_key);
     }
@@ -317,7 +324,8 @@ TEST(Webhooks, SigkillDuringDeliveriesLosesNone) {
   EXPECT_GE(by_id.size(), committed.size());
   auto deliveries = owner.Get("/v1/dashboard/webhooks/" + sub_id + "/deliveries");
   ASSERT_TRUE(deliveries.ok());
-  for (const json& d : json::parse(deliveries->body)["deliveries"]) {
+  const json listed = json::parse(deliveries->body);  // the loop must not outlive it
+  for (const json& d : listed["deliveries"]) {
     EXPECT_EQ(d["status"], "delivered") << d.dump();
   }
   EXPECT_EQ(daemon.Stop(), 0);
