@@ -170,32 +170,18 @@ httplib::Server::Handler ApiServer::Guarded(httplib::Server::Handler handler) {
   };
 }
 
-void ApiServer::Get(const std::string& pattern, httplib::Server::Handler handler) {
+void ApiServer::Route(RegisterFn method, const std::string& pattern,
+                      httplib::Server::Handler handler) {
   auto guarded = Guarded(std::move(handler));
-  http_.Get(pattern, guarded);
-  unix_.Get(pattern, guarded);
-}
-void ApiServer::Post(const std::string& pattern, httplib::Server::Handler handler) {
-  auto guarded = Guarded(std::move(handler));
-  http_.Post(pattern, guarded);
-  unix_.Post(pattern, guarded);
-}
-void ApiServer::Delete(const std::string& pattern, httplib::Server::Handler handler) {
-  auto guarded = Guarded(std::move(handler));
-  http_.Delete(pattern, guarded);
-  unix_.Delete(pattern, guarded);
-}
-void ApiServer::Patch(const std::string& pattern, httplib::Server::Handler handler) {
-  auto guarded = Guarded(std::move(handler));
-  http_.Patch(pattern, guarded);
-  unix_.Patch(pattern, guarded);
-}
-void ApiServer::Put(const std::string& pattern, httplib::Server::Handler handler) {
-  auto guarded = Guarded(std::move(handler));
-  http_.Put(pattern, guarded);
-  unix_.Put(pattern, guarded);
+  (http_.*method)(pattern, guarded);
+  (unix_.*method)(pattern, guarded);
 }
 
+void ApiServer::Get(const std::string& p, httplib::Server::Handler h) { Route(&httplib::Server::Get, p, std::move(h)); }
+void ApiServer::Post(const std::string& p, httplib::Server::Handler h) { Route(&httplib::Server::Post, p, std::move(h)); }
+void ApiServer::Delete(const std::string& p, httplib::Server::Handler h) { Route(&httplib::Server::Delete, p, std::move(h)); }
+void ApiServer::Patch(const std::string& p, httplib::Server::Handler h) { Route(&httplib::Server::Patch, p, std::move(h)); }
+void ApiServer::Put(const std::string& p, httplib::Server::Handler h) { Route(&httplib::Server::Put, p, std::move(h)); }
 
 void ApiServer::RegisterRoutes() {
   Get("/healthz", [this](const httplib::Request&, httplib::Response& res) {

@@ -86,6 +86,9 @@ class ApiServer {
   void Patch(const std::string& pattern, httplib::Server::Handler handler);
   void Put(const std::string& pattern, httplib::Server::Handler handler);
   httplib::Server::Handler Guarded(httplib::Server::Handler handler);
+  // Registers the guarded handler on both listeners (TCP and the owner's socket).
+  using RegisterFn = httplib::Server& (httplib::Server::*)(const std::string&, httplib::Server::Handler);
+  void Route(RegisterFn method, const std::string& pattern, httplib::Server::Handler handler);
 
   void ConfigureListener(httplib::Server& server);
   void RegisterRoutes();
