@@ -7,6 +7,8 @@
 // Thread-safe: implementations must allow Now() from any thread.
 #pragma once
 
+#include <atomic>
+
 #include "common/time.h"
 
 namespace agentdraft {
@@ -22,6 +24,20 @@ class Clock {
 class SystemClock final : public Clock {
  public:
   Time Now() const override;
+};
+
+// A clock that moves only when told: the virtual time of `agentdraft race replay`, and the
+// base of the tests' FakeClock.
+class ManualClock : public Clock {
+ public:
+  explicit ManualClock(Time start) : now_(ToMicros(start)) {}
+
+  Time Now() const override { return FromMicros(now_.load()); }
+  void Advance(Duration d) { now_ += d.count(); }
+  void Set(Time t) { now_ = ToMicros(t); }
+
+ private:
+  std::atomic<int64_t> now_;
 };
 
 }  // namespace agentdraft

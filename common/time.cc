@@ -92,7 +92,10 @@ Result<Time> ParseRfc3339(std::string_view s) {
   return Time(duration_cast<Duration>(t.time_since_epoch()));
 }
 
-std::string FormatRfc3339(Time t) {
+namespace {
+// "2026-06-01T14:00:00" and then `fraction(subseconds)` and "Z".
+template <typename Fraction>
+std::string FormatWith(Time t, Fraction fraction) {
   using namespace std::chrono;
   auto day = floor<days>(t);
   year_month_day ymd(day);
@@ -103,10 +106,23 @@ std::string FormatRfc3339(Time t) {
                         static_cast<unsigned>(ymd.day()), static_cast<int>(tod.hours().count()),
                         static_cast<int>(tod.minutes().count()),
                         static_cast<int>(tod.seconds().count()));
-  auto ms = duration_cast<milliseconds>(tod.subseconds()).count();
-  if (ms != 0) n += std::snprintf(buf + n, sizeof buf - n, ".%03d", static_cast<int>(ms));
+  n += fraction(tod.subseconds(), buf + n, sizeof buf - n);
   std::snprintf(buf + n, sizeof buf - n, "Z");
   return buf;
+}
+}  // namespace
+
+std::string FormatRfc3339(Time t) {
+  return FormatWith(t, [](Duration sub, char* out, size_t room) {
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(sub).count();
+    return ms == 0 ? 0 : std::snprintf(out, room, ".%03d", static_cast<int>(ms));
+  });
+}
+
+std::string FormatRfc3339Micros(Time t) {
+  return FormatWith(t, [](Duration sub, char* out, size_t room) {
+    return std::snprintf(out, room, ".%06d", static_cast<int>(sub.count()));
+  });
 }
 
 Result<Duration> ParseDuration(std::string_view s) {

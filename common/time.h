@@ -27,6 +27,10 @@ Result<Time> ParseRfc3339(std::string_view text);
 // "2026-06-01T14:00:00Z"; ".250" milliseconds appear only when non-zero.
 std::string FormatRfc3339(Time t);
 
+// "2026-06-01T14:00:00.000250Z": always six fraction digits, so no microsecond is lost (the
+// arrival times in audit rows, which `race record` turns back into exact offsets).
+std::string FormatRfc3339Micros(Time t);
+
 // "20ms", "1s", "1.5s", "30m", "8h", "250us", "0". A bare number is rejected (except "0")
 // so that a unit is never guessed.
 Result<Duration> ParseDuration(std::string_view text);

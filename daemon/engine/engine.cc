@@ -326,7 +326,8 @@ nlohmann::json ActedBy(const Principal& p, nlohmann::json payload) {
 }  // namespace
 
 void Engine::Reject(Calendar& cal, const Principal& p, const ClaimRequest& r, bool is_hold,
-                    const Verdict& v, const std::string& fingerprint, Done done, Txn& txn) {
+                    Time arrival, const Verdict& v, const std::string& fingerprint, Done done,
+                    Txn& txn) {
   const store::AgentRecord& me = agents_.at(p.agent_id);
   const ClaimRecord& c = *v.blocker;
   const store::AgentRecord& holder = agents_.at(c.agent_id);
@@ -335,6 +336,7 @@ void Engine::Reject(Calendar& cal, const Principal& p, const ClaimRequest& r, bo
                             {"start", FormatRfc3339(r.start)},
                             {"end", FormatRfc3339(r.end)},
                             {"reason", v.reason},
+                            {"arrived_at", FormatRfc3339Micros(arrival)},
                             {"winning_claim_id", c.id},
                             {"winning_agent_id", holder.id},
                             {"winning_agent_priority", holder.priority}};
@@ -375,6 +377,7 @@ void Engine::Commit(const Principal& p, ClaimRequest r, Done done) {
       FinishEarly(p, r);
       immediate.emplace_back(std::move(done), Error(503, "unavailable", "the daemon is stopping"));
     } else {
+      SettleDueLocked();
       const Time now = clock_.Now();
       const BucketRange range = BucketRange::Of(r.start, r.end);
       Pending pending{next_pending_id_++, p,     std::move(r),          fingerprint,
@@ -422,7 +425,7 @@ bool Engine::DecideCommit(Calendar& cal, Pending& pending, Txn& txn) {
   Verdict v = Evaluate(cal, me, pending.range, /*is_hold=*/false, now);
   if (v.blocker != nullptr) {
     for (ClaimRecord* h : v.expired) ExpireHold(cal, h, nullptr, txn);
-    Reject(cal, p, r, false, v, pending.fingerprint, std::move(pending.done), txn);
+    Reject(cal, p, r, false, pending.arrival, v, pending.fingerprint, std::move(pending.done), txn);
     return false;
   }
 
@@ -474,6 +477,7 @@ bool Engine::DecideCommit(Calendar& cal, Pending& pending, Txn& txn) {
       now, cal.owner.id, me.id, me.id, "booking.committed", booking->id,
       ActedBy(p, {{"agent_id", me.id}, {"priority", me.priority}, {"start", FormatRfc3339(r.start)},
                   {"end", FormatRfc3339(r.end)}, {"frozen_at", FormatRfc3339(booking->frozen_at)},
+                  {"arrived_at", FormatRfc3339Micros(pending.arrival)},
                   {"converted_hold_ids", converted}, {"displaced_hold_ids", displaced},
                   {"evicted_booking_ids", evicted}}));
   nlohmann::json body = BookingJson(*booking, me.priority);
@@ -530,6 +534,12 @@ Time Engine::RunDue() {
   return next;
 }
 
+void Engine::SettleDueLocked() {
+  Time next;
+  while (RunDueLocked(/*force=*/false, &next)) {
+  }
+}
+
 // --- Holds -----------------------------------------------------------------------------
 
 void Engine::Hold(const Principal& p, ClaimRequest r, Done done) {
@@ -549,6 +559,7 @@ void Engine::Hold(const Principal& p, ClaimRequest r, Done done) {
     FinishEarly(p, r);
     return done(Error(503, "unavailable", "the daemon is stopping"));
   }
+  SettleDueLocked();
   Txn txn;
   BeginTxn(txn);
   DecideHold(*cal, p, r, fingerprint, std::move(done), txn);
@@ -578,7 +589,7 @@ void Engine::DecideHold(Calendar& cal, const Principal& p, const ClaimRequest& r
   Verdict v = Evaluate(cal, me, range, /*is_hold=*/true, now);
   if (v.blocker != nullptr) {
     for (ClaimRecord* h : v.expired) ExpireHold(cal, h, nullptr, txn);
-    Reject(cal, p, r, true, v, fingerprint, std::move(done), txn);
+    Reject(cal, p, r, true, now, v, fingerprint, std::move(done), txn);
     return;
   }
   auto hold = std::make_unique<ClaimRecord>();
@@ -611,6 +622,7 @@ void Engine::DecideHold(Calendar& cal, const Principal& p, const ClaimRequest& r
       now, cal.owner.id, me.id, me.id, "hold.created", hold->id,
       ActedBy(p, {{"agent_id", me.id}, {"priority", me.priority}, {"start", FormatRfc3339(r.start)},
                   {"end", FormatRfc3339(r.end)}, {"expires_at", FormatRfc3339(hold->expires_at)},
+                  {"arrived_at", FormatRfc3339Micros(now)},
                   {"displaced_hold_ids", displaced}}));
   nlohmann::json body = HoldJson(*hold, me.priority);
   body["audit_id"] = row.seq;
@@ -688,6 +700,7 @@ void Engine::Release(const Principal& p, const std::string& hold_id, Done done) 
   };
   {
     std::lock_guard<std::mutex> lock(mu_);
+    SettleDueLocked();
     Calendar* cal = FindCalendar(p.owner_id);
     if (ClaimRecord* h = FindOwnActiveLocked(cal, p, hold_id, ClaimKind::kHold)) {
       const Time now = clock_.Now();
@@ -716,6 +729,7 @@ void Engine::Cancel(const Principal& p, const std::string& booking_id, Done done
   };
   {
     std::lock_guard<std::mutex> lock(mu_);
+    SettleDueLocked();
     Calendar* cal = FindCalendar(p.owner_id);
     if (ClaimRecord* b = FindOwnActiveLocked(cal, p, booking_id, ClaimKind::kBooking)) {
       Txn txn;

@@ -269,7 +269,7 @@ class Engine {
   Verdict Evaluate(Calendar& cal, const store::AgentRecord& me, const BucketRange& range,
                    bool is_hold, Time now);
   void Reject(Calendar& cal, const Principal& p, const ClaimRequest& r, bool is_hold,
-              const Verdict& v, const std::string& fingerprint, Done done, Txn& txn);
+              Time arrival, const Verdict& v, const std::string& fingerprint, Done done, Txn& txn);
   void InsertClaim(Calendar& cal, std::unique_ptr<store::ClaimRecord> claim, Txn& txn);
   // Takes `claim` out of the calendar; frees its buckets except those in `keep` (nullable:
   // free all), which the caller is about to give to a new claim.
@@ -286,6 +286,10 @@ class Engine {
   void Submit(Txn& txn);
   void OnApplied(Status status, std::shared_ptr<Txn> txn);  // store thread; takes no mu_
   bool RunDueLocked(bool force, Time* next);  // decides at most one claim; true if it did
+  // Settles every claim whose tie window has closed. Called before any new arrival is
+  // judged, so a claim that arrives after a window closed never joins that window's tie, no
+  // matter how late the timer thread runs: the outcome depends only on arrival times.
+  void SettleDueLocked();
   bool OutranksLocked(const store::AgentRecord& a, const store::AgentRecord& b) const;
   bool IsTopRankedLocked(const store::AgentRecord& a) const;
   int RankOf(const store::AgentRecord& a) const;

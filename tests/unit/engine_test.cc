@@ -134,6 +134,52 @@ TEST_F(EngineTest, LateHigherRankFallsBackToTheBumpWindow) {
   EXPECT_EQ(evicted->ended_by, ra.body["booking_id"]);
 }
 
+// The timer has not run yet when a higher-ranked claim arrives after the lower one's window
+// closed: the arrival settles the due claim first, so the late claim does not join the tie
+// (it bumps instead). The outcome depends on arrival times only, never on the timer's delay.
+TEST_F(EngineTest, ArrivalAfterTheWindowClosedNeverJoinsTheTie) {
+  auto a = AddAgent("a", 1);
+  auto b = AddAgent("b", 2);
+  auto fb = CommitAsync(b, Slot(0, 30));
+  ASSERT_FALSE(Ready(fb));
+  clock_.Advance(options_.tie_window);  // b's window closes; nobody calls RunDue()
+  Reply ra = Commit(a, Slot(0, 30));
+  ASSERT_TRUE(Ready(fb));
+  Reply rb = fb.get();
+  ASSERT_EQ(rb.status, 201);
+  ASSERT_EQ(ra.status, 201);
+  EXPECT_EQ(ra.body["evicted_booking_ids"], nlohmann::json::array({rb.body["booking_id"]}));
+}
+
+// Just inside the window, the same late claim wins the tie and b never gets a 201.
+TEST_F(EngineTest, ArrivalJustInsideTheWindowJoinsTheTie) {
+  auto a = AddAgent("a", 1);
+  auto b = AddAgent("b", 2);
+  auto fb = CommitAsync(b, Slot(0, 30));
+  clock_.Advance(options_.tie_window - 1us);
+  Reply ra = Commit(a, Slot(0, 30));
+  ASSERT_EQ(ra.status, 201);
+  ASSERT_TRUE(Ready(fb));
+  EXPECT_EQ(fb.get().status, 409);
+  EXPECT_EQ(ra.body["evicted_booking_ids"], nlohmann::json::array());
+}
+
+// Claim rows carry their arrival to the microsecond (race record replays from them).
+TEST_F(EngineTest, ClaimRowsCarryTheirArrivalTime) {
+  auto b = AddAgent("b", 2);
+  clock_.Advance(1234us);
+  const Time arrival = clock_.Now();
+  Reply rb = Commit(b, Slot(0, 30));
+  ASSERT_EQ(rb.status, 201);
+  store::AuditQuery q;
+  q.resource = rb.body["booking_id"];
+  auto rows = store_->ListAudit(q);
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ(nlohmann::json::parse(rows->front().payload_json)["arrived_at"],
+            FormatRfc3339Micros(arrival));
+}
+
 TEST_F(EngineTest, ZeroTieWindowDecidesAtOnce) {
   owner_id_ = owner_id_;  // same owner; the daemon-wide default is what changes here
   engine_->Stop();

@@ -36,6 +36,15 @@ TEST(Time, BeforeTheEpochRoundTrips) {
   EXPECT_EQ(FormatRfc3339(*t), "1969-12-31T23:59:59.500Z");
 }
 
+TEST(Time, MicrosFormKeepsEveryMicrosecondAndRoundTrips) {
+  auto t = ParseRfc3339("2026-06-01T14:00:00.000250Z");
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(FormatRfc3339Micros(*t), "2026-06-01T14:00:00.000250Z");
+  EXPECT_EQ(FormatRfc3339(*t), "2026-06-01T14:00:00Z");  // the short form drops it
+  EXPECT_EQ(FormatRfc3339Micros(*ParseRfc3339("2026-06-01T14:00:00Z")), "2026-06-01T14:00:00.000000Z");
+  EXPECT_EQ(*ParseRfc3339(FormatRfc3339Micros(*t)), *t);
+}
+
 TEST(Time, ParsesDurationsWithUnits) {
   EXPECT_EQ(*ParseDuration("20ms"), 20ms);
   EXPECT_EQ(*ParseDuration("1.5s"), 1500ms);
