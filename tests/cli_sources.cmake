@@ -7,6 +7,7 @@ set(AGENTDRAFT_TEST_SOURCES_cli
   cli/demo_team_test.cc
   cli/exit_codes_test.cc
   cli/race_demo_e2e_test.cc
+  cli/race_replay_e2e_test.cc
   cli/race_round_test.cc
   cli/table_test.cc
 )

@@ -32,6 +32,9 @@ void RegisterAgents(CLI::App& app, CommandSet& set);
 void RegisterSettings(CLI::App& app, CommandSet& set);
 void RegisterAudit(CLI::App& app, CommandSet& set);
 void RegisterRace(CLI::App& app, CommandSet& set);
+// `race replay` and `race record`, under the `race` noun.
+void RegisterRaceReplay(CLI::App& race, CommandSet& set);
+void RegisterRaceRecord(CLI::App& race, CommandSet& set);
 void RegisterStatus(CLI::App& app, CommandSet& set);
 void RegisterCompletion(CLI::App& app, CommandSet& set);
 void RegisterWatch(CLI::App& app, CommandSet& set);

@@ -519,9 +519,14 @@ bool Engine::RunDueLocked(bool force, Time* next) {
       return true;
     }
   }
+  // A due claim still waiting here is blocked by an outranking claim whose window is open
+  // (following the outranking claims ends at one that is not due, or it would have been
+  // decided), so the next change comes at the earliest deadline still ahead.
   *next = Time::max();
   for (auto& [owner_id, cal_ptr] : calendars_) {
-    for (const Pending& p : cal_ptr->pending) *next = std::min(*next, p.deadline);
+    for (const Pending& p : cal_ptr->pending) {
+      if (p.deadline > now) *next = std::min(*next, p.deadline);
+    }
   }
   return false;
 }

@@ -164,6 +164,26 @@ TEST_F(EngineTest, ArrivalJustInsideTheWindowJoinsTheTie) {
   EXPECT_EQ(ra.body["evicted_booking_ids"], nlohmann::json::array());
 }
 
+// A due claim blocked by an outranking claim still in its window is not "next": RunDue names
+// the blocker's deadline, so neither the timer thread nor a replay spins on the past.
+TEST_F(EngineTest, RunDueNamesTheNextDeadlineThatCanChangeAnything) {
+  auto b = AddAgent("b", 3);
+  auto c = AddAgent("c", 4);
+  AddAgent("a", 1);  // outranks both, so they wait out their windows
+  const Time t0 = clock_.Now();
+  auto fc = CommitAsync(c, Slot(0, 30));
+  clock_.Advance(options_.tie_window / 2);
+  auto fb = CommitAsync(b, Slot(0, 30));
+  clock_.Set(t0 + options_.tie_window);  // c is due but b outranks it and still waits
+  EXPECT_EQ(engine_->RunDue(), t0 + options_.tie_window / 2 + options_.tie_window);
+  EXPECT_FALSE(Ready(fc));
+  clock_.Set(t0 + options_.tie_window / 2 + options_.tie_window);
+  EXPECT_EQ(engine_->RunDue(), Time::max());
+  ASSERT_TRUE(Ready(fb) && Ready(fc));
+  EXPECT_EQ(fb.get().status, 201);
+  EXPECT_EQ(fc.get().status, 409);
+}
+
 // Claim rows carry their arrival to the microsecond (race record replays from them).
 TEST_F(EngineTest, ClaimRowsCarryTheirArrivalTime) {
   auto b = AddAgent("b", 2);
