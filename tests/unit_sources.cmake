@@ -3,6 +3,7 @@ set(AGENTDRAFT_TEST_SOURCES_unit
   unit/engine_admin_test.cc
   unit/audit_completeness_test.cc
   unit/engine_test.cc
+  unit/race_record_test.cc
   unit/rate_limiter_test.cc
   unit/request_parser_test.cc
   unit/sqlite_store_test.cc
@@ -11,4 +12,4 @@ set(AGENTDRAFT_TEST_SOURCES_unit
   unit/audit_verify_test.cc
   unit/webhook_deliverer_test.cc
 )
-set(AGENTDRAFT_TEST_LIBS_unit agentdraft_api agentdraft_engine agentdraft_store agentdraft_common PkgConfig::SQLITE3)
+set(AGENTDRAFT_TEST_LIBS_unit agentdraft_api agentdraft_race agentdraft_engine agentdraft_store agentdraft_common PkgConfig::SQLITE3)
