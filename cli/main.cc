@@ -77,7 +77,8 @@ int main(int argc, char** argv) {
   for (auto reg : {cli::RegisterCommit, cli::RegisterHold, cli::RegisterRelease, cli::RegisterCancel,
                    cli::RegisterBookings, cli::RegisterAvailability, cli::RegisterWhoami,
                    cli::RegisterAgents, cli::RegisterSettings, cli::RegisterAudit, cli::RegisterRace,
-                   cli::RegisterStatus, cli::RegisterWatch, cli::RegisterCompletion}) {
+                   cli::RegisterStatus, cli::RegisterWatch, cli::RegisterBench,
+                   cli::RegisterCompletion}) {
     reg(app, set);
   }
   // Global flags may also follow the command: `agentdraft commit 16:00 --json`.

@@ -10,6 +10,7 @@
 #include "cli/exit_codes.h"
 #include "cli/race_report.h"
 #include "cli/race_round.h"
+#include "cli/race_session.h"
 #include "cli/terminal.h"
 #include "common/clock.h"
 #include "common/ids.h"
@@ -20,65 +21,8 @@ namespace {
 
 using std::chrono::milliseconds;
 
-// The daemon the demo runs against; `launcher` is set when it is a private one.
-struct Daemon {
-  std::string base_url;
-  std::unique_ptr<DaemonLauncher> launcher;
-};
-
-// The signed-in owner and the agents, each with its own client (its own connection).
-struct Session {
-  ApiClient owner;
-  std::string user_id;
-  std::vector<DemoAgent> agents;
-  std::vector<ApiClient> clients;  // clients[i] acts as agents[i]
-};
-
-ApiClientOptions WithBaseUrl(ApiClientOptions options, const std::string& base_url) {
-  options.base_url = base_url;
-  options.api_key.clear();
-  options.cookie.clear();
-  return options;
-}
-
-// The daemon at `client`'s base URL if one answers /healthz, else a private one.
-CliResult<Daemon> ReachDaemon(ApiClient& client, const RaceDemoOptions& options,
-                              std::ostream& err) {
-  const std::string& url = client.options().base_url;
-  const milliseconds timeout = client.options().timeout;
-  client.set_timeout(milliseconds(2000));
-  Result<ApiResponse> health = client.Get("/healthz");
-  client.set_timeout(timeout);
-  if (health.ok() && health->status == 200) return Daemon{url, nullptr};
-  const std::string why = health.ok() ? "GET /healthz answered " + std::to_string(health->status)
-                                      : health.status().message();
-  auto launched = DaemonLauncher::Start(options.launch);
-  if (!launched.ok()) {
-    return CommandError{ExitCode::kUnreachable, "no daemon at " + url + " (" + why +
-                                                    "), and a private one could not be started: " +
-                                                    launched.status().message()};
-  }
-  Daemon daemon{launched.value()->base_url(), std::move(launched.value())};
-  err << "no daemon at " << url << "; started a private one on a temporary SQLite store ("
-      << daemon.base_url << ")\n";
-  return daemon;
-}
-
-CliResult<Session> OpenSession(const ApiClientOptions& base, int agent_count) {
-  Session s{ApiClient(base), "", {}, {}};
-  CliResult<std::string> user_id = SignInAsDemoOwner(s.owner);
-  if (!user_id.ok()) return user_id.error();
-  s.user_id = *user_id;
-  CliResult<std::vector<DemoAgent>> agents = CreateDemoAgents(s.owner, agent_count);
-  if (!agents.ok()) return agents.error();
-  s.agents = std::move(*agents);
-  for (const DemoAgent& a : s.agents) {
-    ApiClientOptions o = base;
-    o.api_key = a.key;
-    s.clients.emplace_back(o);
-  }
-  return s;
-}
+using Daemon = RaceDaemon;
+using Session = RaceTeam;
 
 // Fires one round and reads what the daemon recorded about it.
 CliResult<RaceRound> RunRound(Session& s, int number, const Slot& slot, const std::string& run_id) {
@@ -140,7 +84,7 @@ nlohmann::json DemoJson(const Daemon& daemon, const Session& s, nlohmann::json r
 // a private daemon stops without waiting for them to idle out.
 ExitCode RunDemoOn(const Daemon& daemon, const ApiClientOptions& base,
                    const RaceDemoOptions& options, std::ostream& out, std::ostream& err) {
-  CliResult<Session> session = OpenSession(base, options.agents);
+  CliResult<Session> session = OpenDemoTeam(base, options.agents);
   if (!session.ok()) return Fail(err, session.error());
   Session& s = *session;
   CliResult<std::vector<Slot>> slots =
@@ -206,7 +150,7 @@ CLI::App* SetupRaceDemo(CLI::App& race, RaceDemoOptions& options) {
 
 ExitCode RunRaceDemo(const RaceDemoOptions& options, ApiClient& client, std::ostream& out,
                      std::ostream& err) {
-  CliResult<Daemon> daemon = ReachDaemon(client, options, err);
+  CliResult<Daemon> daemon = ReachDaemon(client, &options.launch, err);
   if (!daemon.ok()) return Fail(err, daemon.error());
   const ExitCode code =
       RunDemoOn(*daemon, WithBaseUrl(client.options(), daemon->base_url), options, out, err);

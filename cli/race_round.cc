@@ -104,29 +104,31 @@ int WinningShot(const std::vector<Shot>& shots, const std::vector<DemoAgent>& ag
 }
 
 CliResult<std::vector<Slot>> FindFreeSlots(ApiClient& agent, Time now, int count) {
-  const Time from = std::chrono::floor<days>(now) + days(1) + hours(9);
-  const Slot range{FormatRfc3339(from), FormatRfc3339(from + days(30))};
-  Result<ApiResponse> r =
-      agent.Get("/v1/availability?" + Query(range) + "&duration_minutes=30&granularity_minutes=30");
-  if (!r.ok()) return ErrorFromTransport(r.status());
-  Result<nlohmann::json> j = r->Json();
-  if (r->status != 200 || !j.ok() || !(*j)["slots"].is_array()) {
-    return ErrorFromResponse("asking for free slots", *r);
-  }
+  constexpr int kWindows = 24;  // 30 days each: about two years ahead
   std::vector<Slot> slots;
+  Time from = std::chrono::floor<days>(now) + days(1) + hours(9);
   Time free_from = from;
-  for (const nlohmann::json& s : (*j)["slots"]) {
-    Result<Time> start = ParseRfc3339(Field(s, "start"));
-    Result<Time> end = ParseRfc3339(Field(s, "end"));
-    if (!start.ok() || !end.ok() || *start < free_from) continue;  // keep slots disjoint
-    slots.push_back({Field(s, "start"), Field(s, "end")});
-    free_from = *end;
-    if (static_cast<int>(slots.size()) == count) return slots;
+  for (int w = 0; w < kWindows; ++w, from += days(30)) {
+    const Slot range{FormatRfc3339(from), FormatRfc3339(from + days(30))};
+    Result<ApiResponse> r =
+        agent.Get("/v1/availability?" + Query(range) + "&duration_minutes=30&granularity_minutes=30");
+    if (!r.ok()) return ErrorFromTransport(r.status());
+    Result<nlohmann::json> j = r->Json();
+    if (r->status != 200 || !j.ok() || !(*j)["slots"].is_array()) {
+      return ErrorFromResponse("asking for free slots", *r);
+    }
+    for (const nlohmann::json& s : (*j)["slots"]) {
+      Result<Time> start = ParseRfc3339(Field(s, "start"));
+      Result<Time> end = ParseRfc3339(Field(s, "end"));
+      if (!start.ok() || !end.ok() || *start < free_from) continue;  // keep slots disjoint
+      slots.push_back({Field(s, "start"), Field(s, "end")});
+      free_from = *end;
+      if (static_cast<int>(slots.size()) == count) return slots;
+    }
   }
-  return CommandError{ExitCode::kError, "only " + std::to_string(slots.size()) +
-                                            " free 30-minute slots in the next 30 days; " +
-                                            std::to_string(count) + " rounds need " +
-                                            std::to_string(count)};
+  return CommandError{ExitCode::kError, "only " + std::to_string(slots.size()) + " free 30-minute slots in the next " +
+                                            std::to_string(kWindows * 30) + " days; " + std::to_string(count) +
+                                            " rounds need " + std::to_string(count)};
 }
 
 std::vector<Shot> FireRace(std::vector<ApiClient>& clients, const Slot& slot,

@@ -64,7 +64,7 @@ struct RoundVerdict {
 int WinningShot(const std::vector<Shot>& shots, const std::vector<DemoAgent>& agents);
 
 // The first `count` free, non-overlapping 30-minute slots from tomorrow 09:00 UTC on (at most
-// 30 days out), per GET /v1/availability asked with `agent`'s key.
+// about two years out, asked 30 days at a time), per GET /v1/availability with `agent`'s key.
 CliResult<std::vector<Slot>> FindFreeSlots(ApiClient& agent, Time now, int count);
 
 // Fires clients[i] at `slot` with idempotency key "<key_prefix><i>", all at once.

@@ -2,6 +2,8 @@
 set(AGENTDRAFT_TEST_SOURCES_cli
   cli/audit_check_test.cc
   cli/base_url_test.cc
+  cli/bench_race_e2e_test.cc
+  cli/bench_race_test.cc
   cli/commands_e2e_test.cc
   cli/daemon_launcher_test.cc
   cli/demo_team_test.cc

@@ -36,6 +36,7 @@ void RegisterRace(CLI::App& app, CommandSet& set);
 void RegisterRaceReplay(CLI::App& race, CommandSet& set);
 void RegisterRaceRecord(CLI::App& race, CommandSet& set);
 void RegisterStatus(CLI::App& app, CommandSet& set);
+void RegisterBench(CLI::App& app, CommandSet& set);
 void RegisterCompletion(CLI::App& app, CommandSet& set);
 void RegisterWatch(CLI::App& app, CommandSet& set);
 
