@@ -4,6 +4,7 @@ set(AGENTDRAFT_TEST_SOURCES_unit
   unit/audit_completeness_test.cc
   unit/engine_test.cc
   unit/race_record_test.cc
+  unit/rules_test.cc
   unit/rate_limiter_test.cc
   unit/request_parser_test.cc
   unit/sqlite_store_test.cc

@@ -191,6 +191,7 @@ void ApiServer::RegisterRoutes() {
   RegisterOwnerRoutes();
   RegisterAuditRoutes();
   RegisterWebhookRoutes();
+  RegisterRuleRoutes();
   // Methods no route uses: 405 on a known path, 404 elsewhere.
   auto unsupported = [](const httplib::Request& req, httplib::Response& res) {
     if (KnownPath(req.path)) {

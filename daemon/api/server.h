@@ -96,6 +96,7 @@ class ApiServer {
   void RegisterOwnerRoutes();
   void RegisterAuditRoutes();
   void RegisterWebhookRoutes();
+  void RegisterRuleRoutes();
 
   // Authenticates the caller: Bearer key (agent), ad_session cookie (owner), or the Unix
   // socket (owner); an owner may act as an agent with `X-Agentdraft-As`. Applies the agent's

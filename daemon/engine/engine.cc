@@ -380,6 +380,10 @@ void Engine::Commit(const Principal& p, ClaimRequest r, Done done) {
       SettleDueLocked();
       const Time now = clock_.Now();
       const BucketRange range = BucketRange::Of(r.start, r.end);
+      if (auto refused = RuleViolationLocked(*cal, p.agent_id, r.start, r.end, /*is_commit=*/true, now)) {
+        FinishEarly(p, r);
+        immediate.emplace_back(std::move(done), std::move(*refused));
+      } else {
       Pending pending{next_pending_id_++, p,     std::move(r),          fingerprint,
                       range,              now,   now + TieWindow(*cal), std::move(done)};
       // Decide at once when nothing can arrive that outranks it, or when a claim that keeps
@@ -391,6 +395,7 @@ void Engine::Commit(const Principal& p, ClaimRequest r, Done done) {
       } else {
         cal->pending.push_back(std::move(pending));
         timer_cv_.notify_all();
+      }
       }
     }
   }
@@ -426,6 +431,12 @@ bool Engine::DecideCommit(Calendar& cal, Pending& pending, Txn& txn) {
   if (v.blocker != nullptr) {
     for (ClaimRecord* h : v.expired) ExpireHold(cal, h, nullptr, txn);
     Reject(cal, p, r, false, pending.arrival, v, pending.fingerprint, std::move(pending.done), txn);
+    return false;
+  }
+  // A commit decided after its tie window: other bookings of its day may have been made since.
+  if (auto refused = RuleViolationLocked(cal, me.id, r.start, r.end, /*is_commit=*/true, now, /*caps_only=*/true)) {
+    FinishEarly(p, r);
+    txn.answers.push_back({std::move(pending.done), std::move(*refused), "", ""});
     return false;
   }
 
@@ -588,6 +599,11 @@ void Engine::DecideHold(Calendar& cal, const Principal& p, const ClaimRequest& r
                                      std::to_string(MaxHolds(cal)) + "); release one first",
                                  {{"limit", MaxHolds(cal)}}),
                            "", ""});
+    return;
+  }
+  if (auto refused = RuleViolationLocked(cal, me.id, r.start, r.end, /*is_commit=*/false, now)) {
+    FinishEarly(p, r);
+    txn.answers.push_back({std::move(done), std::move(*refused), "", ""});
     return;
   }
   const BucketRange range = BucketRange::Of(r.start, r.end);
@@ -783,9 +799,17 @@ Outcome Engine::Availability(const Principal& p, const AvailabilityQuery& q) {
       }
       busy_before[i + 1] = busy_before[i] + (busy ? 1 : 0);
     }
+    // The owner's rules, asked exactly as a commit by the caller would ask them.
+    RuleContext rules;
+    if (cal != nullptr && !cal->rules.empty()) {
+      FillRuleContextLocked(*cal, now, rules);
+      rules.memoize_days = true;
+    }
     for (int64_t s = FloorDiv(rs + g - 1, g) * g; s + d <= re; s += g) {
       const BucketRange r = BucketRange::Of(FromMicros(s), FromMicros(s + d));
-      if (busy_before[r.last - all.first] - busy_before[r.first - all.first] == 0) {
+      if (busy_before[r.last - all.first] - busy_before[r.first - all.first] == 0 &&
+          (!rules.bookings || !CheckRules(cal->rules, rules, p.agent_id, FromMicros(s), FromMicros(s + d),
+                                          /*is_commit=*/true))) {
         slots.push_back({{"start", FormatRfc3339(FromMicros(s))},
                          {"end", FormatRfc3339(FromMicros(s + d))}});
       }

@@ -38,6 +38,7 @@
 #include "common/status.h"
 #include "daemon/engine/audit_chain.h"
 #include "daemon/engine/buckets.h"
+#include "daemon/engine/rules.h"
 #include "daemon/store/store.h"
 
 namespace agentdraft::engine {
@@ -248,6 +249,17 @@ class Engine {
                       const std::string& resource, const nlohmann::json& payload,
                       store::Decision rows);
 
+  // --- The owner's rules (rules.h; each change is one audit row: rule.created, rule.updated,
+  // rule.deleted). `body` is the API's JSON. InvalidArgument for a bad rule (naming the
+  // field), NotFound for an unknown owner, rule, or cap agent. ---
+  Result<store::RuleRecord> CreateRule(const std::string& owner_id, const nlohmann::json& body);
+  std::vector<store::RuleRecord> ListRules(const std::string& owner_id);
+  Result<store::RuleRecord> GetRule(const std::string& owner_id, const std::string& rule_id);
+  // Replaces the rule's fields with `body`'s (its kind may not change).
+  Result<store::RuleRecord> UpdateRule(const std::string& owner_id, const std::string& rule_id,
+                                       const nlohmann::json& body);
+  Status DeleteRule(const std::string& owner_id, const std::string& rule_id);
+
   store::Store& store() { return store_; }
   const Clock& clock() const { return clock_; }
   const EngineOptions& options() const { return options_; }
@@ -305,6 +317,14 @@ class Engine {
   // store fails. Takes no lock.
   Result<store::ClaimRecord> LookUpOwnClaim(const Principal& p, const std::string& id,
                                             store::ClaimKind kind);
+
+  // Rules (engine_rules.cc). The first rule `start`–`end` by agent `agent_id` breaks, as the
+  // 422 to answer; nullopt when it breaks none. `caps_only` re-checks caps at decision time.
+  std::optional<Outcome> RuleViolationLocked(const Calendar& cal, const std::string& agent_id, Time start,
+                                             Time end, bool is_commit, Time now, bool caps_only = false);
+  // What the rules see of `cal`: its zone, now, and its committed bookings.
+  void FillRuleContextLocked(const Calendar& cal, Time now, RuleContext& ctx) const;
+  Result<Rule> ResolveRuleLocked(const std::string& owner_id, const nlohmann::json& body);
 
   // Owners, agents, loading (engine_admin.cc).
   std::string KeyedHash(std::string_view secret_text) const;

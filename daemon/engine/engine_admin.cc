@@ -88,6 +88,14 @@ Status Engine::LoadLocked() {
     if (c.kind == store::ClaimKind::kHold) cal->holds_by_agent[c.agent_id].insert(c.id);
     cal->active[c.id] = std::move(claim);
   }
+  for (const store::RuleRecord& r : loaded->rules) {
+    Calendar* cal = FindCalendar(r.owner_id);
+    if (cal == nullptr) return Status::Internal("rule " + r.id + " of unknown owner " + r.owner_id);
+    auto rule = RuleFromRecord(r);
+    if (!rule.ok()) return rule.status();
+    cal->rule_records.push_back(r);
+    cal->rules.push_back(std::move(*rule));
+  }
   for (auto& [id, list] : waiting) {
     if (Calendar* cal = FindCalendar(id)) cal->pending = std::move(list);
   }

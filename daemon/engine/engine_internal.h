@@ -3,6 +3,7 @@
 #pragma once
 
 #include "daemon/engine/engine.h"
+#include "daemon/engine/rules.h"
 
 namespace agentdraft::engine {
 
@@ -25,6 +26,8 @@ struct Engine::Calendar {
   std::unordered_map<int64_t, store::ClaimRecord*> occupancy;                   // bucket → claim
   std::unordered_map<std::string, std::unordered_set<std::string>> holds_by_agent;
   std::list<Pending> pending;
+  std::vector<store::RuleRecord> rule_records;  // the owner's rules, in creation order
+  std::vector<Rule> rules;                      // the same, parsed
 };
 
 // What one engine step writes, and the answers to send once it is durable.

@@ -120,6 +120,18 @@ struct WebhookSubscription {
   std::optional<Time> deleted_at;
 };
 
+// One of an owner's rules (DESIGN.md §2): the kind and its settings as canonical JSON; the
+// engine (daemon/engine/rules.h) parses and enforces them.
+struct RuleRecord {
+  std::string id;  // "rul_…"
+  std::string owner_id;
+  std::string kind;       // business_hours, focus, buffer, cap, notice, horizon
+  std::string spec_json;  // the rule's fields, as the API shows them (without id and kind)
+  Time created_at;
+  Time updated_at;
+  std::optional<Time> deleted_at;
+};
+
 enum class DeliveryState { kPending, kDelivered, kFailed };
 const char* DeliveryStateName(DeliveryState s);  // "pending", "delivered", "failed"
 bool ParseDeliveryState(const std::string& name, DeliveryState* out);

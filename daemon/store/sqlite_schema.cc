@@ -125,6 +125,18 @@ CREATE TABLE webhook_deliveries (
 );
 CREATE INDEX webhook_deliveries_pending ON webhook_deliveries (audit_seq) WHERE state = 'pending';
 )sql",
+      // 3: the owners' rules (business hours, focus blocks, buffers, caps, notice, horizon).
+      R"sql(
+CREATE TABLE rules (
+  id         TEXT PRIMARY KEY NOT NULL,
+  owner_id   TEXT NOT NULL,
+  kind       TEXT NOT NULL CHECK (kind IN ('business_hours', 'focus', 'buffer', 'cap', 'notice', 'horizon')),
+  spec       TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  deleted_at INTEGER
+);
+)sql",
   };
   return kMigrations;
 }

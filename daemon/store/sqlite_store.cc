@@ -344,6 +344,14 @@ Status SqliteStore::ApplyOne(const Decision& d, int64_t* audit_head) {
         .Bind(6, ToMicros(r.created_at)).Bind(7, OptMicros(r.deleted_at));
     if (Status st = Run(c, s, "subscription " + r.id); !st.ok()) return st;
   }
+  for (const RuleRecord& r : d.rules) {
+    PREPARE(s, c,
+            "INSERT OR REPLACE INTO rules (id, owner_id, kind, spec, created_at, updated_at, deleted_at) "
+            "VALUES (?,?,?,?,?,?,?)");
+    s.Bind(1, r.id).Bind(2, r.owner_id).Bind(3, r.kind).Bind(4, r.spec_json).Bind(5, ToMicros(r.created_at))
+        .Bind(6, ToMicros(r.updated_at)).Bind(7, OptMicros(r.deleted_at));
+    if (Status st = Run(c, s, "rule " + r.id); !st.ok()) return st;
+  }
   for (const WebhookDelivery& r : d.deliveries) {
     PREPARE(s, c,
             "INSERT OR REPLACE INTO webhook_deliveries (id, subscription_id, owner_id, audit_seq, "

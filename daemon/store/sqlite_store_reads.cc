@@ -66,6 +66,18 @@ Result<LoadedState> SqliteStore::Load() {
     if (Status st = EachRow(*c, s, [&] { out.active_claims.push_back(ClaimFromRow(s)); }); !st.ok()) return st;
   }
   {
+    PREPARE_READ(s, c,
+                 "SELECT id, owner_id, kind, spec, created_at, updated_at FROM rules WHERE deleted_at IS NULL "
+                 "ORDER BY created_at, id");
+    if (Status st = EachRow(*c, s, [&] {
+          out.rules.push_back({s.Text(0), s.Text(1), s.Text(2), s.Text(3), FromMicros(s.Int(4)),
+                               FromMicros(s.Int(5)), std::nullopt});
+        });
+        !st.ok()) {
+      return st;
+    }
+  }
+  {
     PREPARE_READ(s, c, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1");
     out.audit_head_hash = std::string(64, '0');
     if (Status st = EachRow(*c, s, [&] {

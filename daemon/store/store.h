@@ -43,6 +43,7 @@ struct Decision {
   std::vector<CheckpointRecord> checkpoints;  // inserted; a size must not exist yet
   std::vector<WebhookSubscription> subscriptions;  // inserted or replaced whole by id
   std::vector<WebhookDelivery> deliveries;    // inserted or replaced whole by id
+  std::vector<RuleRecord> rules;              // inserted or replaced whole by id (deleting sets deleted_at)
 };
 
 // What the daemon needs in memory at start-up.
@@ -50,6 +51,7 @@ struct LoadedState {
   std::vector<OwnerRecord> owners;
   std::vector<AgentRecord> agents;
   std::vector<ClaimRecord> active_claims;  // state kCommitted or kHeld (expired holds included)
+  std::vector<RuleRecord> rules;           // not deleted, in creation order
   int64_t audit_head_seq = 0;              // 0 when the log is empty
   std::string audit_head_hash;             // 64 zeros when the log is empty
 };
