@@ -11,6 +11,7 @@ set(AGENTDRAFT_TEST_SOURCES_cli
   cli/race_demo_e2e_test.cc
   cli/race_replay_e2e_test.cc
   cli/race_round_test.cc
+  cli/rules_e2e_test.cc
   cli/table_test.cc
 )
 set(AGENTDRAFT_TEST_LIBS_cli agentdraft_cli agentdraft_common)

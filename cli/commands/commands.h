@@ -37,6 +37,7 @@ void RegisterRaceReplay(CLI::App& race, CommandSet& set);
 void RegisterRaceRecord(CLI::App& race, CommandSet& set);
 void RegisterStatus(CLI::App& app, CommandSet& set);
 void RegisterBench(CLI::App& app, CommandSet& set);
+void RegisterRules(CLI::App& app, CommandSet& set);
 void RegisterCompletion(CLI::App& app, CommandSet& set);
 void RegisterWatch(CLI::App& app, CommandSet& set);
 
