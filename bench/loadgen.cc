@@ -18,6 +18,7 @@
 #include <barrier>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <mutex>
 #include <random>
 #include <string>
@@ -44,6 +45,7 @@ struct Options {
   int rounds = 500;
   bool json = false;
   std::string layout = "adjacent";
+  std::string rules_file;  // JSON array of rule bodies, added before the load
 };
 
 struct Agent {
@@ -127,8 +129,9 @@ std::unique_ptr<httplib::Client> Connect(const std::string& base_url) {
   return c;
 }
 
-// Signs in as a fresh owner and creates `n` agents with priorities 1..n.
-std::vector<Agent> Bootstrap(const std::string& base_url, int n) {
+// Signs in as a fresh owner, adds the rules in `rules_file` (if any) and creates `n` agents
+// with priorities 1..n.
+std::vector<Agent> Bootstrap(const std::string& base_url, int n, const std::string& rules_file) {
   auto c = Connect(base_url);
   const std::string email = "loadgen-" + std::to_string(std::random_device{}()) + "@bench.local";
   auto link = c->Post("/v1/auth/magic-link", nlohmann::json{{"email", email}}.dump(), "application/json");
@@ -139,6 +142,15 @@ std::vector<Agent> Bootstrap(const std::string& base_url, int n) {
   if (!verify || verify->status != 200) throw std::runtime_error("verify failed");
   std::string cookie = verify->get_header_value("Set-Cookie");
   cookie = cookie.substr(0, cookie.find(';'));
+  if (!rules_file.empty()) {
+    std::ifstream in(rules_file);
+    nlohmann::json rules = nlohmann::json::parse(in, nullptr, false);
+    if (!rules.is_array()) throw std::runtime_error(rules_file + ": not a JSON array of rules");
+    for (const nlohmann::json& rule : rules) {
+      auto r = c->Post("/v1/dashboard/rules", {{"Cookie", cookie}}, rule.dump(), "application/json");
+      if (!r || r->status != 201) throw std::runtime_error("adding rule " + rule.dump() + " failed: " + (r ? r->body : ""));
+    }
+  }
   std::vector<Agent> agents;
   for (int i = 1; i <= n; ++i) {
     auto r = c->Post("/v1/dashboard/agents", {{"Cookie", cookie}},
@@ -270,10 +282,11 @@ int main(int argc, char** argv) {
   app.add_option("--layout", o.layout, "commit mode: adjacent (side by side) or scattered slots")
       ->check(CLI::IsMember({"adjacent", "scattered"}))->capture_default_str();
   app.add_flag("--json", o.json, "print one JSON object");
+  app.add_option("--rules", o.rules_file, "a JSON array of rules (POST /v1/dashboard/rules bodies) to add first");
   CLI11_PARSE(app, argc, argv);
   try {
     const int n = o.mode == "commit" ? o.connections : o.agents;
-    const std::vector<Agent> agents = Bootstrap(o.base_url, n);
+    const std::vector<Agent> agents = Bootstrap(o.base_url, n, o.rules_file);
     nlohmann::json result = o.mode == "commit" ? RunCommit(o, agents) : RunRace(o, agents);
     if (o.json) {
       std::printf("%s\n", result.dump().c_str());

@@ -804,6 +804,7 @@ Outcome Engine::Availability(const Principal& p, const AvailabilityQuery& q) {
     if (cal != nullptr && !cal->rules.empty()) {
       FillRuleContextLocked(*cal, now, rules);
       rules.memoize_days = true;
+      rules.quiet = true;
     }
     for (int64_t s = FloorDiv(rs + g - 1, g) * g; s + d <= re; s += g) {
       const BucketRange r = BucketRange::Of(FromMicros(s), FromMicros(s + d));

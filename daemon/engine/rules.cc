@@ -271,15 +271,34 @@ int64_t UtcToLocal(const date::time_zone* zone, Time t) {
   return zone->to_local(s).time_since_epoch().count();
 }
 
+Time RuleContext::ToUtc(int64_t local) const {
+  auto [it, fresh] = to_utc_memo.try_emplace(local);
+  if (fresh) it->second = LocalToUtc(zone, local);
+  return it->second;
+}
+
+int64_t RuleContext::ToLocal(Time t) const {
+  if (zone == nullptr) return std::chrono::floor<seconds>(t).time_since_epoch().count();
+  const int64_t s = std::chrono::floor<seconds>(t).time_since_epoch().count();
+  if (s < offset_from || s >= offset_to) {
+    const date::sys_info info = zone->get_info(date::sys_seconds{seconds(s)});
+    offset_from = info.begin.time_since_epoch().count();
+    offset_to = info.end.time_since_epoch().count();
+    offset_seconds = info.offset.count();
+  }
+  return s + offset_seconds;
+}
+
 namespace {
 
 // The window of `r` on local day `day`, in UTC.
-std::pair<Time, Time> Window(const Rule& r, const date::time_zone* zone, int64_t day) {
-  return {LocalToUtc(zone, day * kDay + r.from_min * 60), LocalToUtc(zone, day * kDay + r.to_min * 60)};
+std::pair<Time, Time> Window(const Rule& r, const RuleContext& ctx, int64_t day) {
+  return {ctx.ToUtc(day * kDay + r.from_min * 60), ctx.ToUtc(day * kDay + r.to_min * 60)};
 }
 
 std::string LocalText(const RuleContext& ctx, Time t) {
-  const int64_t local = UtcToLocal(ctx.zone, t);
+  if (ctx.quiet) return "";
+  const int64_t local = ctx.ToLocal(t);
   const date::sys_seconds as_if{seconds(local)};
   return date::format("%a %Y-%m-%d %H:%M", as_if) + " " + ctx.zone_name;
 }
@@ -305,8 +324,9 @@ const std::vector<const store::ClaimRecord*>& DayBookings(const RuleContext& ctx
 std::optional<Violation> Check(const Rule& r, const RuleContext& ctx, const std::string& agent_id, Time s,
                                Time e, bool is_commit) {
   const std::string kind = RuleKindName(r.kind);
-  auto violation = [&](std::string message) {
-    return Violation{r.id, kind, std::move(message) + " (rule " + r.id + ": " + r.Describe() + ")"};
+  auto violation = [&](const std::string& message) {
+    if (ctx.quiet) return Violation{r.id, kind, ""};
+    return Violation{r.id, kind, message + " (rule " + r.id + ": " + r.Describe() + ")"};
   };
   switch (r.kind) {
     case RuleKind::kNotice:
@@ -320,9 +340,9 @@ std::optional<Violation> Check(const Rule& r, const RuleContext& ctx, const std:
         if (s < r.end && r.start < e) return violation("overlaps a focus block");
         return std::nullopt;
       }
-      for (int64_t day = LocalDay(UtcToLocal(ctx.zone, s)) - 1; day <= LocalDay(UtcToLocal(ctx.zone, e)); ++day) {
+      for (int64_t day = LocalDay(ctx.ToLocal(s)) - 1; day <= LocalDay(ctx.ToLocal(e)); ++day) {
         if (!r.days[Weekday(day)]) continue;
-        auto [ws, we] = Window(r, ctx.zone, day);
+        auto [ws, we] = Window(r, ctx, day);
         if (s < we && ws < e) return violation("overlaps the focus block of " + LocalText(ctx, ws));
       }
       return std::nullopt;
@@ -331,7 +351,7 @@ std::optional<Violation> Check(const Rule& r, const RuleContext& ctx, const std:
       ctx.bookings(s - r.after, e + r.before, [&](const store::ClaimRecord& b) {
         if (found || (b.start < e && s < b.end)) return;  // overlapping bookings: the rank rules decide
         if (b.start < e + r.before && s < b.end + r.after) {
-          found = violation("too close to booking " + b.id + " (" + FormatRfc3339(b.start) + " to " +
+          found = violation(ctx.quiet ? "" : "too close to booking " + b.id + " (" + FormatRfc3339(b.start) + " to " +
                             FormatRfc3339(b.end) + "): the owner keeps " + FormatDuration(r.before) + " before and " +
                             FormatDuration(r.after) + " after every booking free");
         }
@@ -340,8 +360,8 @@ std::optional<Violation> Check(const Rule& r, const RuleContext& ctx, const std:
     }
     case RuleKind::kCap: {
       if (!is_commit || (!r.agent_id.empty() && r.agent_id != agent_id)) return std::nullopt;
-      const int64_t day = LocalDay(UtcToLocal(ctx.zone, s));
-      const Time from = LocalToUtc(ctx.zone, day * kDay), to = LocalToUtc(ctx.zone, (day + 1) * kDay);
+      const int64_t day = LocalDay(ctx.ToLocal(s));
+      const Time from = ctx.ToUtc(day * kDay), to = ctx.ToUtc((day + 1) * kDay);
       std::vector<const store::ClaimRecord*> scratch;
       int count = 0;
       Duration booked{0};
@@ -350,7 +370,7 @@ std::optional<Violation> Check(const Rule& r, const RuleContext& ctx, const std:
         ++count;
         booked += b->end - b->start;
       }
-      const std::string on_day = LocalText(ctx, from).substr(0, 14) + " (" + ctx.zone_name + ")";
+      const std::string on_day = ctx.quiet ? "" : LocalText(ctx, from).substr(0, 14) + " (" + ctx.zone_name + ")";
       if (r.max_bookings > 0 && count + 1 > r.max_bookings) {
         return violation(on_day + " already has " + std::to_string(count) + " bookings; the cap is " +
                          std::to_string(r.max_bookings));
@@ -373,12 +393,12 @@ std::optional<Violation> CheckRules(const std::vector<Rule>& rules, const RuleCo
                                     const std::string& agent_id, Time start, Time end, bool is_commit) {
   const Rule* first_hours = nullptr;
   bool inside_hours = false;
-  const int64_t day = LocalDay(UtcToLocal(ctx.zone, start));
+  const int64_t day = LocalDay(ctx.ToLocal(start));
   for (const Rule& r : rules) {
     if (r.kind == RuleKind::kBusinessHours) {
       if (first_hours == nullptr) first_hours = &r;
       if (!inside_hours && r.days[Weekday(day)]) {
-        auto [ws, we] = Window(r, ctx.zone, day);
+        auto [ws, we] = Window(r, ctx, day);
         inside_hours = ws <= start && end <= we;
       }
       continue;
@@ -386,6 +406,7 @@ std::optional<Violation> CheckRules(const std::vector<Rule>& rules, const RuleCo
     if (auto v = Check(r, ctx, agent_id, start, end, is_commit)) return v;
   }
   if (first_hours != nullptr && !inside_hours) {
+    if (ctx.quiet) return Violation{first_hours->id, "business_hours", ""};
     return Violation{first_hours->id, "business_hours",
                      "outside business hours: " + LocalText(ctx, start) + " is not inside one window (rule " +
                          first_hours->id + ": " + first_hours->Describe() + ")"};

@@ -93,6 +93,14 @@ struct RuleContext {
   // first use: availability asks about the same few days many times.
   mutable std::map<int64_t, std::vector<const store::ClaimRecord*>> day_memo;
   bool memoize_days = false;
+  // Availability needs only yes or no: no messages are written.
+  bool quiet = false;
+  // Conversions already made (the zone's rules are the same for every claim of a query).
+  mutable std::map<int64_t, Time> to_utc_memo;  // local seconds → instant
+  mutable int64_t offset_from = 1, offset_to = 0, offset_seconds = 0;  // UTC seconds [from, to) → offset
+
+  Time ToUtc(int64_t local_seconds) const;
+  int64_t ToLocal(Time t) const;
 };
 
 // The first rule that [start, end) by `agent_id` breaks, if any. Caps only for commits.
