@@ -368,38 +368,37 @@ void Engine::Commit(const Principal& p, ClaimRequest r, Done done) {
   Outcome early;
   if (!IdempotencyGate(p, r, fingerprint, stored, &early)) return done(std::move(early));
 
-  std::vector<std::pair<Done, Outcome>> immediate;
+  std::optional<Outcome> refused;  // answered outside the lock
   {
     std::lock_guard<std::mutex> lock(mu_);
     Calendar* cal = FindCalendar(p.owner_id);
     auto agent = agents_.find(p.agent_id);
     if (cal == nullptr || agent == agents_.end() || stopping_) {
-      FinishEarly(p, r);
-      immediate.emplace_back(std::move(done), Error(503, "unavailable", "the daemon is stopping"));
+      refused = Error(503, "unavailable", "the daemon is stopping");
     } else {
       SettleDueLocked();
       const Time now = clock_.Now();
-      const BucketRange range = BucketRange::Of(r.start, r.end);
-      if (auto refused = RuleViolationLocked(*cal, p.agent_id, r.start, r.end, /*is_commit=*/true, now)) {
-        FinishEarly(p, r);
-        immediate.emplace_back(std::move(done), std::move(*refused));
-      } else {
-      Pending pending{next_pending_id_++, p,     std::move(r),          fingerprint,
-                      range,              now,   now + TieWindow(*cal), std::move(done)};
-      // Decide at once when nothing can arrive that outranks it, or when a claim that keeps
-      // the slot is already there: waiting could not make it win.
-      if (TieWindow(*cal) == Duration(0) || IsTopRankedLocked(agent->second) ||
-          Evaluate(*cal, agent->second, range, /*is_hold=*/false, now).blocker != nullptr) {
+      refused = RuleViolationLocked(*cal, p.agent_id, r.start, r.end, /*is_commit=*/true, now);
+      if (!refused) {
+        const BucketRange range = BucketRange::Of(r.start, r.end);
+        Pending pending{next_pending_id_++, p,     std::move(r),          fingerprint,
+                        range,              now,   now + TieWindow(*cal), std::move(done)};
+        // Decide at once when nothing can arrive that outranks it, or when a claim that keeps
+        // the slot is already there: waiting could not make it win.
+        const bool at_once = TieWindow(*cal) == Duration(0) || IsTopRankedLocked(agent->second) ||
+                             Evaluate(*cal, agent->second, range, /*is_hold=*/false, now).blocker != nullptr;
         cal->pending.push_back(std::move(pending));
-        DecideNow(*cal, std::prev(cal->pending.end()));
-      } else {
-        cal->pending.push_back(std::move(pending));
-        timer_cv_.notify_all();
-      }
+        if (at_once) {
+          DecideNow(*cal, std::prev(cal->pending.end()));
+        } else {
+          timer_cv_.notify_all();
+        }
+        return;
       }
     }
+    FinishEarly(p, r);
   }
-  for (auto& [d, o] : immediate) d(std::move(o));
+  done(std::move(*refused));
 }
 
 void Engine::DecideNow(Calendar& cal, std::list<Pending>::iterator it) {

@@ -265,12 +265,6 @@ Time LocalToUtc(const date::time_zone* zone, int64_t local) {
   return as_time(date::sys_seconds{ls.time_since_epoch() - info.first.offset});
 }
 
-int64_t UtcToLocal(const date::time_zone* zone, Time t) {
-  const date::sys_seconds s = std::chrono::floor<seconds>(t);
-  if (zone == nullptr) return s.time_since_epoch().count();
-  return zone->to_local(s).time_since_epoch().count();
-}
-
 Time RuleContext::ToUtc(int64_t local) const {
   auto [it, fresh] = to_utc_memo.try_emplace(local);
   if (fresh) it->second = LocalToUtc(zone, local);

@@ -110,8 +110,6 @@ std::optional<Violation> CheckRules(const std::vector<Rule>& rules, const RuleCo
 // The UTC instant of a local wall-clock time in `zone` (nullptr = UTC): the earlier instant of
 // an ambiguous time, the instant of the change for one that does not exist.
 Time LocalToUtc(const date::time_zone* zone, int64_t local_seconds_since_epoch);
-// Seconds since the epoch of the local wall-clock time of `t` in `zone`.
-int64_t UtcToLocal(const date::time_zone* zone, Time t);
 // The zone for an IANA name ("" or "UTC" = nullptr); InvalidArgument for an unknown name.
 Result<const date::time_zone*> ZoneFor(const std::string& name);
 
