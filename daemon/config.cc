@@ -130,6 +130,22 @@ std::optional<DaemonConfig> ParseCommandLine(int argc, char** argv, int* exit_co
                          "Unix socket for the owner (\"none\": no socket)"), "socket");
   setting(app.add_option("--data-dir", c.data_dir, "directory for the SQLite store and the key secret"),
           "data-dir");
+  setting(app.add_option("--store", c.store.kind,
+                         "where decisions are kept: sqlite (a file in the data dir) or dynamodb "
+                         "(a table several daemons share)")
+              ->check(CLI::IsMember({"sqlite", "dynamodb"})), "store");
+  setting(app.add_option("--dynamodb-table", c.store.dynamodb_table, "DynamoDB table (--store dynamodb)"),
+          "dynamodb-table");
+  setting(app.add_option("--dynamodb-endpoint", c.store.dynamodb_endpoint,
+                         "DynamoDB endpoint URL, e.g. http://127.0.0.1:8000 for DynamoDB Local "
+                         "(default: the region's AWS endpoint)"), "dynamodb-endpoint");
+  setting(app.add_option("--region", c.store.region, "AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, "
+                                                     "or the profile's)"), "region");
+  setting(app.add_option("--profile", c.store.profile, "AWS profile for credentials and region "
+                                                       "(default: AWS_PROFILE or \"default\")"), "profile");
+  setting(app.add_flag("--create-table", c.store.create_table,
+                       "create the DynamoDB table (with its TTL attribute) when it does not exist"),
+          "create-table");
   setting(app.add_flag("--dev", c.server.dev_mode,
                        "development mode: the magic-link sign-in answers with dev_token"), "dev");
   setting(app.add_option("--tie-window", tie,
@@ -199,6 +215,12 @@ std::optional<DaemonConfig> ParseCommandLine(int argc, char** argv, int* exit_co
     return std::nullopt;
   }
   if (c.server.socket_path == "none") c.server.socket_path.clear();
+  if (c.store.kind == "dynamodb" && c.store.dynamodb_table.empty()) {
+    return fail("--store dynamodb needs --dynamodb-table NAME");
+  }
+  if (c.store.kind != "dynamodb" && !c.store.dynamodb_table.empty()) {
+    return fail("--dynamodb-table is for --store dynamodb");
+  }
   const size_t colon = http.rfind(':');
   if (colon == std::string::npos || colon == 0) return fail("--http must be HOST:PORT, e.g. 127.0.0.1:8080");
   c.server.host = http.substr(0, colon);

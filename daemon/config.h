@@ -19,8 +19,20 @@
 
 namespace agentdraft::daemon {
 
+// Where decisions are kept: the embedded SQLite file, or a DynamoDB table shared by several
+// daemons (credentials and region from the standard AWS sources, daemon/store/dynamo/aws_config.h).
+struct StoreConfig {
+  std::string kind = "sqlite";      // "sqlite" or "dynamodb"
+  std::string dynamodb_table;       // --dynamodb-table
+  std::string dynamodb_endpoint;    // --dynamodb-endpoint ("" = the region's AWS endpoint)
+  std::string region;               // --region ("" = AWS_REGION, the profile's, …)
+  std::string profile;              // --profile ("" = AWS_PROFILE or "default")
+  bool create_table = false;        // --create-table
+};
+
 struct DaemonConfig {
   std::string data_dir;     // holds agentdraft.db and secret.key
+  StoreConfig store;
   std::string config_file;  // the file read, or ""
   std::string log_level = "info";
   api::ServerOptions server;

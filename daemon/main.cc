@@ -22,6 +22,8 @@
 #include "daemon/config.h"
 #include "daemon/webhooks/deliverer.h"
 #include "daemon/webhooks/webhooks.h"
+#include "daemon/store/dynamo/aws_config.h"
+#include "daemon/store/dynamo/dynamo_store.h"
 #include "daemon/store/sqlite_store.h"
 
 using namespace agentdraft;
@@ -89,26 +91,56 @@ int main(int argc, char** argv) {
   if (!secret.ok()) return Fail(secret.status().message());
   config->engine.key_secret = *secret;
 
-  store::SqliteStoreOptions store_options;
-  store_options.path = config->data_dir + "/agentdraft.db";
-  auto store = store::SqliteStore::Open(store_options);
-  if (!store.ok()) return Fail("cannot open the store: " + store.status().message());
+  std::unique_ptr<store::Store> owned_store;
+  std::string store_description;
+  if (config->store.kind == "dynamodb") {
+    store::dynamo::AwsConfigRequest aws_request;
+    if (!config->store.profile.empty()) aws_request.profile = config->store.profile;
+    if (!config->store.region.empty()) aws_request.region = config->store.region;
+    auto aws = store::dynamo::ResolveAwsConfig(aws_request);
+    if (!aws.ok()) return Fail("DynamoDB credentials: " + aws.status().message());
+    store::DynamoStoreOptions o;
+    o.table = config->store.dynamodb_table;
+    o.create_table = config->store.create_table;
+    o.idempotency_ttl = config->engine.idempotency_ttl;
+    o.client.endpoint = config->store.dynamodb_endpoint;
+    o.client.region = aws->region;
+    o.client.credentials = aws->credentials;
+    auto opened = store::DynamoStore::Open(o);
+    if (!opened.ok()) return Fail("cannot open the store: " + opened.status().message());
+    // Every daemon on the table must hash API keys alike: the first one's secret wins.
+    auto shared = (*opened)->SharedSecret(*secret);
+    if (!shared.ok()) return Fail("cannot read the shared key secret: " + shared.status().message());
+    config->engine.key_secret = *shared;
+    store_description = "dynamodb table " + o.table + " at " +
+                        (o.client.endpoint.empty() ? "region " + o.client.region : o.client.endpoint) +
+                        " (credentials: " + aws->credentials_source + ")";
+    owned_store = std::move(*opened);
+  } else {
+    store::SqliteStoreOptions store_options;
+    store_options.path = config->data_dir + "/agentdraft.db";
+    auto opened = store::SqliteStore::Open(store_options);
+    if (!opened.ok()) return Fail("cannot open the store: " + opened.status().message());
+    store_description = "sqlite at " + store_options.path + " (synchronous=FULL, WAL)";
+    owned_store = std::move(*opened);
+  }
+  store::Store& store = *owned_store;
 
   SystemClock clock;
-  engine::Engine engine(**store, clock, config->engine);
+  engine::Engine engine(store, clock, config->engine);
 
   // The audit chain's checkpoints, the event stream and webhooks follow the engine's durable
   // decisions through its hooks.
   config->checkpoints.key_path = config->data_dir + "/audit.key";
-  auto checkpointer = audit::Checkpointer::Open(**store, clock, config->checkpoints);
+  auto checkpointer = audit::Checkpointer::Open(store, clock, config->checkpoints);
   if (!checkpointer.ok()) return Fail("cannot open the audit key: " + checkpointer.status().ToString());
   audit::EventHub events;
-  webhooks::Webhooks hooks_webhooks(**store, clock, {config->webhooks.allow_loopback});
+  webhooks::Webhooks hooks_webhooks(store, clock, {config->webhooks.allow_loopback});
   if (Status s = hooks_webhooks.Load(); !s.ok()) return Fail("cannot load webhooks: " + s.ToString());
   hooks_webhooks.SetEngine(&engine);
-  webhooks::Deliverer deliverer(**store, clock, config->webhooks);
+  webhooks::Deliverer deliverer(store, clock, config->webhooks);
   {
-    auto loaded = (*store)->Load();
+    auto loaded = store.Load();
     if (!loaded.ok()) return Fail("cannot load state: " + loaded.status().ToString());
     events.Reset(loaded->audit_head_seq);
   }
@@ -144,8 +176,8 @@ int main(int argc, char** argv) {
     server.Serve();
     if (serving.exchange(false)) ::kill(::getpid(), SIGTERM);  // returned by itself: wake main
   });
-  spdlog::info("store sqlite at {} (synchronous=FULL, WAL); tie window {}, bump window {}{}",
-               store_options.path, FormatDuration(config->engine.tie_window),
+  spdlog::info("store {}; tie window {}, bump window {}{}",
+               store_description, FormatDuration(config->engine.tie_window),
                FormatDuration(config->engine.bump_window), config->server.dev_mode ? "; dev mode" : "");
   if (!config->config_file.empty()) spdlog::info("settings from {}", config->config_file);
   if (!server.socket_path().empty()) spdlog::info("owner socket at {}", server.socket_path());
@@ -167,7 +199,7 @@ int main(int argc, char** argv) {
   if (auto c = (*checkpointer)->SignHead(); c.ok()) {
     spdlog::info("audit checkpoint at size {} signed", c->size);
   }
-  store->reset();  // finishes the writer's queue, checkpoints, closes the database
+  owned_store.reset();  // finishes the writer's queue (SQLite: checkpoints, closes the database)
   spdlog::info("stopped");
   spdlog::shutdown();
   std::fflush(stdout);

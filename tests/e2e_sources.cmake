@@ -8,5 +8,6 @@ set(AGENTDRAFT_TEST_SOURCES_e2e
   e2e/socket_test.cc
   e2e/audit_events_test.cc
   e2e/stampede_test.cc
+  e2e/multi_daemon_test.cc
 )
 set(AGENTDRAFT_TEST_LIBS_e2e agentdraft_common)

@@ -50,6 +50,16 @@ Outcome Error(int status, std::string_view code, std::string_view message,
   return {status, ErrorBody(code, message, extra)};
 }
 
+// How often a request is run again because the store refused its step (another daemon
+// changed the calendar first) before it is answered 503.
+constexpr int kMaxReplays = 16;
+
+Outcome TooManyReplays() {
+  return Error(503, "unavailable",
+               "the calendar kept changing under this request (other daemons wrote first " +
+                   std::to_string(kMaxReplays) + " times); nothing was written — retry");
+}
+
 nlohmann::json IdList(const std::vector<ClaimRecord*>& claims) {
   nlohmann::json a = nlohmann::json::array();
   for (const ClaimRecord* c : claims) a.push_back(c->id);
@@ -145,9 +155,18 @@ void Engine::FinishEarly(const Principal& p, const ClaimRequest& r) {
 
 // --- Recording a step ------------------------------------------------------------------
 
+std::function<void(Done)> Engine::RetryOf(const Principal& p, const ClaimRequest& r, bool is_hold) {
+  return [this, p, r, is_hold](Done d) {
+    ClaimRequest again = r;
+    ++again.attempt;
+    if (is_hold) Hold(p, std::move(again), std::move(d));
+    else Commit(p, std::move(again), std::move(d));
+  };
+}
+
 void Engine::Answer(Txn& txn, Done done, Outcome outcome, const Principal& p,
-                    const ClaimRequest& r, const std::string& fingerprint) {
-  Txn::Answer a{std::move(done), outcome, "", fingerprint};
+                    const ClaimRequest& r, const std::string& fingerprint, bool is_hold) {
+  Txn::Answer a{std::move(done), outcome, "", fingerprint, RetryOf(p, r, is_hold)};
   if (!r.idempotency_key.empty()) {
     a.idem_map_key = IdemMapKey(p.agent_id, r.idempotency_key);
     txn.decision.idempotency.push_back({p.agent_id, r.idempotency_key, fingerprint,
@@ -167,6 +186,7 @@ void Engine::Submit(Txn& txn) {
     for (auto& a : txn.answers) a.done(std::move(a.outcome));
     return;
   }
+  txn.decision.decided_at = clock_.Now();
   auto shared = std::make_shared<Txn>(std::move(txn));
   if (hooks_.before_apply) hooks_.before_apply(shared->decision);
   if (hooks_.after_durable) shared->audit = shared->decision.audit;
@@ -175,11 +195,16 @@ void Engine::Submit(Txn& txn) {
 }
 
 void Engine::OnApplied(Status status, std::shared_ptr<Txn> txn) {
+  // Conflict: the view this step was decided on is stale (on a shared store, another daemon
+  // wrote first). Reload, and run its requests again on the fresh view.
+  const bool stale = status.code() == StatusCode::kConflict;
   if (!status.ok()) {
-    spdlog::error("store refused a decision ({}); reloading state from the store",
-                  status.ToString());
+    if (stale && store_.Shared()) {
+      spdlog::debug("store refused a decision made on a stale view ({}); reloading", status.message());
+    } else {
+      spdlog::error("store refused a decision ({}); reloading state from the store", status.ToString());
+    }
     reload_needed_ = true;
-    timer_cv_.notify_all();
   }
   {
     std::lock_guard<std::mutex> lock(idem_mu_);
@@ -199,15 +224,38 @@ void Engine::OnApplied(Status status, std::shared_ptr<Txn> txn) {
     }
   }
   if (status.ok() && hooks_.after_durable && !txn->audit.empty()) hooks_.after_durable(txn->audit);
+  bool replaying = false;
   for (auto& a : txn->answers) {
     if (status.ok()) {
       a.done(std::move(a.outcome));
+    } else if (stale && a.retry) {
+      std::lock_guard<std::mutex> lock(replay_mu_);
+      replays_.emplace_back(std::move(a.retry), std::move(a.done));
+      replaying = true;
     } else {
       a.done(Error(503, "unavailable",
                    "the store could not record the decision (" + status.message() +
                        "); nothing was acknowledged — retry with the same idempotency key"));
     }
   }
+  if (!status.ok() || replaying) timer_cv_.notify_all();
+}
+
+void Engine::RunReplays() {
+  std::vector<std::pair<std::function<void(Done)>, Done>> replays;
+  {
+    std::lock_guard<std::mutex> lock(replay_mu_);
+    replays.swap(replays_);
+  }
+  for (auto& [retry, done] : replays) retry(std::move(done));
+}
+
+void Engine::RefreshIfStaleLocked() {
+  if (!store_.Shared()) return;
+  auto head = store_.AuditHeadSeq();
+  if (!head.ok() || *head <= chain_.head_seq()) return;
+  store_.Flush();  // store callbacks never take mu_
+  if (Status s = LoadLocked(); !s.ok()) spdlog::error("refreshing the view failed: {}", s.ToString());
 }
 
 // --- Claims in memory ------------------------------------------------------------------
@@ -352,12 +400,13 @@ void Engine::Reject(Calendar& cal, const Principal& p, const ClaimRequest& r, bo
                           {"audit_hash", row.hash}};
   txn.decision.audit.push_back(std::move(row));
   Answer(txn, std::move(done), Error(409, "outranked", ConflictMessage(v.reason, c, holder, me), extra), p, r,
-         fingerprint);
+         fingerprint, is_hold);
 }
 
 // --- Commit ----------------------------------------------------------------------------
 
 void Engine::Commit(const Principal& p, ClaimRequest r, Done done) {
+  if (r.attempt > kMaxReplays) return done(TooManyReplays());
   const std::string fingerprint = Fingerprint("commit", r);
   std::optional<store::IdempotencyRecord> stored;
   if (!r.idempotency_key.empty()) {
@@ -435,7 +484,7 @@ bool Engine::DecideCommit(Calendar& cal, Pending& pending, Txn& txn) {
   // A commit decided after its tie window: other bookings of its day may have been made since.
   if (auto refused = RuleViolationLocked(cal, me.id, r.start, r.end, /*is_commit=*/true, now, /*caps_only=*/true)) {
     FinishEarly(p, r);
-    txn.answers.push_back({std::move(pending.done), std::move(*refused), "", ""});
+    txn.answers.push_back({std::move(pending.done), std::move(*refused), "", "", RetryOf(p, r, false)});
     return false;
   }
 
@@ -498,7 +547,7 @@ bool Engine::DecideCommit(Calendar& cal, Pending& pending, Txn& txn) {
   body["evicted_booking_ids"] = evicted;
   txn.decision.audit.push_back(std::move(row));
   InsertClaim(cal, std::move(booking), txn);
-  Answer(txn, std::move(pending.done), {201, body.dump()}, p, r, pending.fingerprint);
+  Answer(txn, std::move(pending.done), {201, body.dump()}, p, r, pending.fingerprint, /*is_hold=*/false);
   return true;
 }
 
@@ -542,10 +591,17 @@ bool Engine::RunDueLocked(bool force, Time* next) {
 }
 
 Time Engine::RunDue() {
-  std::lock_guard<std::mutex> lock(mu_);
   Time next;
-  while (RunDueLocked(stopping_, &next)) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (reload_needed_.exchange(false)) {
+      store_.Flush();
+      if (Status s = LoadLocked(); !s.ok()) spdlog::error("reloading state failed: {}", s.ToString());
+    }
+    while (RunDueLocked(stopping_, &next)) {
+    }
   }
+  RunReplays();
   return next;
 }
 
@@ -558,6 +614,7 @@ void Engine::SettleDueLocked() {
 // --- Holds -----------------------------------------------------------------------------
 
 void Engine::Hold(const Principal& p, ClaimRequest r, Done done) {
+  if (r.attempt > kMaxReplays) return done(TooManyReplays());
   const std::string fingerprint = Fingerprint("hold", r);
   std::optional<store::IdempotencyRecord> stored;
   if (!r.idempotency_key.empty()) {
@@ -597,12 +654,12 @@ void Engine::DecideHold(Calendar& cal, const Principal& p, const ClaimRequest& r
                                      " active holds (the limit is " +
                                      std::to_string(MaxHolds(cal)) + "); release one first",
                                  {{"limit", MaxHolds(cal)}}),
-                           "", ""});
+                           "", "", RetryOf(p, r, true)});
     return;
   }
   if (auto refused = RuleViolationLocked(cal, me.id, r.start, r.end, /*is_commit=*/false, now)) {
     FinishEarly(p, r);
-    txn.answers.push_back({std::move(done), std::move(*refused), "", ""});
+    txn.answers.push_back({std::move(done), std::move(*refused), "", "", RetryOf(p, r, true)});
     return;
   }
   const BucketRange range = BucketRange::Of(r.start, r.end);
@@ -650,7 +707,7 @@ void Engine::DecideHold(Calendar& cal, const Principal& p, const ClaimRequest& r
   body["displaced_hold_ids"] = displaced;
   txn.decision.audit.push_back(std::move(row));
   InsertClaim(cal, std::move(hold), txn);
-  Answer(txn, std::move(done), {201, body.dump()}, p, r, fingerprint);
+  Answer(txn, std::move(done), {201, body.dump()}, p, r, fingerprint, /*is_hold=*/true);
 }
 
 void Engine::SweepExpiredHolds() {
@@ -715,6 +772,12 @@ void Engine::EndByCaller(Calendar& cal, const Principal& p, ClaimRecord* claim, 
 }
 
 void Engine::Release(const Principal& p, const std::string& hold_id, Done done) {
+  ReleaseAttempt(p, hold_id, std::move(done), 0);
+}
+
+void Engine::ReleaseAttempt(const Principal& p, const std::string& hold_id, Done done, int attempt) {
+  if (attempt > kMaxReplays) return done(TooManyReplays());
+  auto retry = [this, p, hold_id, attempt](Done d) { ReleaseAttempt(p, hold_id, std::move(d), attempt + 1); };
   auto answer = [&](const std::string& status) {
     return Outcome{200, nlohmann::json{{"hold_id", hold_id}, {"status", status}}.dump()};
   };
@@ -728,10 +791,10 @@ void Engine::Release(const Principal& p, const std::string& hold_id, Done done) 
       BeginTxn(txn);
       if (h->expires_at <= now) {
         ExpireHold(*cal, h, nullptr, txn);
-        txn.answers.push_back({std::move(done), answer("EXPIRED"), "", ""});
+        txn.answers.push_back({std::move(done), answer("EXPIRED"), "", "", retry});
       } else {
         EndByCaller(*cal, p, h, ClaimState::kReleased, "hold.released", txn);
-        txn.answers.push_back({std::move(done), answer("RELEASED"), "", ""});
+        txn.answers.push_back({std::move(done), answer("RELEASED"), "", "", retry});
       }
       Submit(txn);
       return;
@@ -744,6 +807,12 @@ void Engine::Release(const Principal& p, const std::string& hold_id, Done done) 
 }
 
 void Engine::Cancel(const Principal& p, const std::string& booking_id, Done done) {
+  CancelAttempt(p, booking_id, std::move(done), 0);
+}
+
+void Engine::CancelAttempt(const Principal& p, const std::string& booking_id, Done done, int attempt) {
+  if (attempt > kMaxReplays) return done(TooManyReplays());
+  auto retry = [this, p, booking_id, attempt](Done d) { CancelAttempt(p, booking_id, std::move(d), attempt + 1); };
   auto answer = [&](const std::string& status) {
     return Outcome{200, nlohmann::json{{"booking_id", booking_id}, {"status", status}}.dump()};
   };
@@ -755,7 +824,7 @@ void Engine::Cancel(const Principal& p, const std::string& booking_id, Done done
       Txn txn;
       BeginTxn(txn);
       EndByCaller(*cal, p, b, ClaimState::kCancelled, "booking.cancelled", txn);
-      txn.answers.push_back({std::move(done), answer("CANCELLED"), "", ""});
+      txn.answers.push_back({std::move(done), answer("CANCELLED"), "", "", retry});
       Submit(txn);
       return;
     }
@@ -781,6 +850,7 @@ Outcome Engine::Availability(const Principal& p, const AvailabilityQuery& q) {
   nlohmann::json slots = nlohmann::json::array();
   {
     std::lock_guard<std::mutex> lock(mu_);
+    RefreshIfStaleLocked();
     Calendar* cal = FindCalendar(p.owner_id);
     const Time now = clock_.Now();
     const BucketRange all = BucketRange::Of(q.range_start, q.range_end);

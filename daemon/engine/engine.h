@@ -98,6 +98,9 @@ struct ClaimRequest {
   std::string title;            // "" = none
   nlohmann::json invitee;       // null = none
   std::string hold_id;          // commit: the hold to convert ("" = any overlapping own hold)
+  // Engine-internal: how often this request has been run again because the store refused
+  // its step (another daemon changed the calendar first). Callers leave it 0.
+  int attempt = 0;
 };
 
 struct AvailabilityQuery {
@@ -293,7 +296,16 @@ class Engine {
                    store::ClaimState state, const char* audit_kind, Txn& txn);
   // Queues `outcome` for after the step is durable, with its idempotency record.
   void Answer(Txn& txn, Done done, Outcome outcome, const Principal& p, const ClaimRequest& r,
-              const std::string& fingerprint);
+              const std::string& fingerprint, bool is_hold);
+  // Runs a commit (or hold) again from the start; for Txn::Answer::retry.
+  std::function<void(Done)> RetryOf(const Principal& p, const ClaimRequest& r, bool is_hold);
+  void ReleaseAttempt(const Principal& p, const std::string& hold_id, Done done, int attempt);
+  void CancelAttempt(const Principal& p, const std::string& booking_id, Done done, int attempt);
+  // Runs the requests refused by a stale view again, after the reload. Takes no mu_.
+  void RunReplays();
+  // Shared stores: reloads when the store's audit head has moved past ours (another daemon
+  // wrote). REQUIRES mu_.
+  void RefreshIfStaleLocked();
   void BeginTxn(Txn& txn);
   void Submit(Txn& txn);
   void OnApplied(Status status, std::shared_ptr<Txn> txn);  // store thread; takes no mu_
@@ -347,6 +359,10 @@ class Engine {
   std::condition_variable timer_cv_;
   bool stopping_ = false;
   std::atomic<bool> reload_needed_{false};
+  // Requests to run again once the view is reloaded (retry, done).
+  std::mutex replay_mu_;
+  std::vector<std::pair<std::function<void(Done)>, Done>> replays_;  // GUARDED_BY(replay_mu_)
+  Time last_refresh_{};
   std::unordered_map<std::string, std::unique_ptr<Calendar>> calendars_;  // by owner id
   std::unordered_map<std::string, store::AgentRecord> agents_;            // by agent id
   std::unordered_map<std::string, std::string> agent_by_key_hash_;

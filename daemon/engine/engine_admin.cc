@@ -53,6 +53,10 @@ void Engine::Stop() {
   timer_cv_.notify_all();
   if (timer_.joinable()) timer_.join();
   store_.Flush();
+  // Requests waiting to run again after a stale view: the daemon is stopping, so Commit and
+  // Hold answer 503 without deciding.
+  RunReplays();
+  store_.Flush();
 }
 
 Engine::Calendar& Engine::AddCalendarLocked(const store::OwnerRecord& owner) {
@@ -100,7 +104,23 @@ Status Engine::LoadLocked() {
     if (Calendar* cal = FindCalendar(id)) cal->pending = std::move(list);
   }
   chain_.Reset(loaded->audit_head_seq, loaded->audit_head_hash);
-  spdlog::info("loaded {} owner(s), {} agent(s), {} active claim(s), audit head {}",
+  // Commits waiting out their tie window that a claim they cannot beat now blocks (one
+  // another daemon committed, say): waiting could not make them win, so settle them now.
+  const Time now = clock_.Now();
+  for (auto& [id, cal] : calendars_) {
+    std::vector<uint64_t> blocked;
+    for (const Pending& p : cal->pending) {
+      auto agent = agents_.find(p.principal.agent_id);
+      if (agent != agents_.end() && Evaluate(*cal, agent->second, p.range, /*is_hold=*/false, now).blocker) {
+        blocked.push_back(p.id);
+      }
+    }
+    for (uint64_t pid : blocked) {
+      auto it = std::find_if(cal->pending.begin(), cal->pending.end(), [&](const Pending& p) { return p.id == pid; });
+      if (it != cal->pending.end()) DecideNow(*cal, it);
+    }
+  }
+  spdlog::log(store_.Shared() ? spdlog::level::debug : spdlog::level::info, "loaded {} owner(s), {} agent(s), {} active claim(s), audit head {}",
                loaded->owners.size(), loaded->agents.size(), loaded->active_claims.size(),
                loaded->audit_head_seq);
   return Status::Ok();
@@ -114,6 +134,17 @@ void Engine::TimerLoop() {
       store_.Flush();  // store callbacks never take mu_, so this cannot deadlock
       Status s = LoadLocked();
       if (!s.ok()) spdlog::error("reloading state failed: {}", s.ToString());
+      last_refresh_ = clock_.Now();
+      lock.unlock();
+      RunReplays();
+      lock.lock();
+      continue;
+    }
+    // A shared store: pick up what other daemons wrote (agents, rules, bookings) even when
+    // nothing here writes.
+    if (store_.Shared() && clock_.Now() - last_refresh_ >= std::chrono::milliseconds(200)) {
+      RefreshIfStaleLocked();
+      last_refresh_ = clock_.Now();
     }
     Time next;
     while (RunDueLocked(/*force=*/false, &next)) {
@@ -199,6 +230,10 @@ Result<Principal> Engine::AuthenticateKey(std::string_view api_key) {
   const std::string hash = KeyedHash(api_key);
   std::lock_guard<std::mutex> lock(mu_);
   auto it = agent_by_key_hash_.find(hash);
+  if (it == agent_by_key_hash_.end() && store_.Shared()) {
+    RefreshIfStaleLocked();  // an agent created, or a key rotated, at another daemon
+    it = agent_by_key_hash_.find(hash);
+  }
   if (it == agent_by_key_hash_.end()) {
     return Status::Unauthorized("unknown or revoked API key");
   }
@@ -332,7 +367,17 @@ Status Engine::ApplySyncLocked(store::Decision d) {
   if (hooks_.before_apply) hooks_.before_apply(d);
   std::vector<store::AuditRecord> audit;
   if (hooks_.after_durable) audit = d.audit;
+  d.decided_at = clock_.Now();
   Status s = store_.ApplySync(std::move(d));
+  if (s.code() == StatusCode::kConflict && store_.Shared()) {
+    // Another daemon changed the store since our view: nothing of this change was written.
+    // The timer thread catches up at once (after the caller has rewound its own changes),
+    // so the caller's retry is decided on the fresh view.
+    reload_needed_ = true;
+    timer_cv_.notify_all();
+    return Status::Unavailable("another agentdraftd changed this calendar at the same moment; nothing was "
+                               "changed — retry");
+  }
   // Still under mu_: no later decision can have been submitted, and every earlier one has been
   // answered (the store answers in order), so the rows reach the hook in seq order.
   if (s.ok() && !audit.empty()) hooks_.after_durable(audit);

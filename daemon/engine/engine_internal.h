@@ -37,6 +37,10 @@ struct Engine::Txn {
     Outcome outcome;
     std::string idem_map_key;  // "" when the request had no idempotency key
     std::string fingerprint;
+    // Runs the request again from the start (on a fresh view) with this Done, when the store
+    // refuses the step because another daemon changed the calendar first; null when the
+    // request is not retried (it is answered 503 then).
+    std::function<void(Done)> retry;
   };
   store::Decision decision;
   std::vector<store::AuditRecord> audit;  // a copy, for EngineHooks::after_durable

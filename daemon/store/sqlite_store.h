@@ -49,6 +49,7 @@ class SqliteStore final : public Store {
   void Flush() override;
 
   Result<LoadedState> Load() override;
+  Result<int64_t> AuditHeadSeq() override;
   Result<std::string> GetBucket(const std::string& owner_id, int64_t bucket) override;
   Result<ClaimRecord> GetClaim(const std::string& id) override;
   Result<std::vector<ClaimRecord>> ListClaims(const ClaimQuery& q) override;

@@ -91,6 +91,14 @@ Result<LoadedState> SqliteStore::Load() {
   return out;
 }
 
+Result<int64_t> SqliteStore::AuditHeadSeq() {
+  auto c = Reader();
+  PREPARE_READ(s, c, "SELECT COALESCE(MAX(seq), 0) FROM audit");
+  int64_t seq = 0;
+  if (Status st = EachRow(*c, s, [&] { seq = s.Int(0); }); !st.ok()) return st;
+  return seq;
+}
+
 Result<std::string> SqliteStore::GetBucket(const std::string& owner_id, int64_t bucket) {
   auto c = Reader();
   PREPARE_READ(s, c, "SELECT claim_id FROM buckets WHERE owner_id=? AND bucket=?");

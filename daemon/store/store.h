@@ -44,6 +44,9 @@ struct Decision {
   std::vector<WebhookSubscription> subscriptions;  // inserted or replaced whole by id
   std::vector<WebhookDelivery> deliveries;    // inserted or replaced whole by id
   std::vector<RuleRecord> rules;              // inserted or replaced whole by id (deleting sets deleted_at)
+  // When the engine decided (its clock). A store that can check time-based conditions itself
+  // (DynamoDB: a hold's expiry, a booking's bump window) judges them at this time.
+  Time decided_at;
 };
 
 // What the daemon needs in memory at start-up.
@@ -90,6 +93,11 @@ class Store {
   // "sqlite", "dynamodb".
   virtual std::string Name() const = 0;
 
+  // True when other daemons may write to the same store (DynamoDB): the engine must then
+  // expect Conflict from decisions made on a stale view, and refresh its view when the
+  // store's audit head has moved past its own.
+  virtual bool Shared() const { return false; }
+
   // Applies `decision` atomically and durably, then calls `done` exactly once:
   //   OK          — every write is durable (for SQLite: the transaction's fsync returned);
   //   Conflict    — a condition failed (a bucket's current claim is not the expected one, an
@@ -109,6 +117,9 @@ class Store {
   // --- Reads: committed (durable) state only. ---
 
   virtual Result<LoadedState> Load() = 0;
+
+  // The seq of the newest durable audit row (0 when the log is empty). Cheap.
+  virtual Result<int64_t> AuditHeadSeq() = 0;
 
   // The claim occupying a bucket, or "" when it is free. For tests and checkers.
   virtual Result<std::string> GetBucket(const std::string& owner_id, int64_t bucket) = 0;

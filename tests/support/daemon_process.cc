@@ -6,11 +6,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <chrono>
 #include <fstream>
 #include <sstream>
 
 #include "common/api_client.h"
+#include "tests/support/dynamodb_local.h"
 
 namespace agentdraft::testing {
 
@@ -48,6 +50,14 @@ Status DaemonProcess::Start() {
       continue;
     }
     args.push_back(*it);
+  }
+  const char* store = std::getenv("AGENTDRAFT_TEST_STORE");
+  if (store != nullptr && std::string(store) == "dynamodb" &&
+      std::find(extra_args_.begin(), extra_args_.end(), "--store") == extra_args_.end()) {
+    if (table_.empty()) table_ = DynamoDbLocal::UniqueTableName("e2e");  // kept across restarts
+    UseLocalAwsCredentials();
+    args.insert(args.end(), {"--store", "dynamodb", "--dynamodb-table", table_, "--dynamodb-endpoint",
+                             DynamoDbLocal::Shared().endpoint(), "--create-table"});
   }
   pid_t pid = fork();
   if (pid < 0) return Status::Internal("fork");

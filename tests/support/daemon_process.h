@@ -1,5 +1,7 @@
 // DaemonProcess: the real agentdraftd, started on 127.0.0.1:0 with a data directory, for
-// end-to-end tests. Start() reads the ready line (no fixed sleeps) and polls /healthz.
+// end-to-end tests. With AGENTDRAFT_TEST_STORE=dynamodb in the environment (and no --store
+// among the extra args), it runs on a table of its own in the tests' DynamoDB Local instead
+// of SQLite, so the same end-to-end suite covers both stores. Start() reads the ready line (no fixed sleeps) and polls /healthz.
 // Stop() sends SIGTERM and returns the exit status; Kill() sends SIGKILL. Start() again
 // restarts on the same directory. Not thread-safe.
 #pragma once
@@ -28,6 +30,8 @@ class DaemonProcess {
   void Kill();
 
   const std::string& base_url() const { return base_url_; }
+  // The DynamoDB table it runs on, or "" on SQLite.
+  const std::string& dynamodb_table() const { return table_; }
   // The owner's Unix socket: <data_dir>/agentdraftd.sock, unless extra_args name one
   // (--socket PATH), or "" when they leave the choice to the daemon (--socket default).
   const std::string& socket_path() const { return socket_path_; }
@@ -43,6 +47,7 @@ class DaemonProcess {
   std::string socket_path_;
   std::string ready_line_;
   std::map<std::string, std::string> env_;
+  std::string table_;
   pid_t pid_ = -1;
 };
 
