@@ -63,17 +63,21 @@ std::string ReadFile(const std::string& path) {
 }
 
 // java -Djava.library.path=<dir>/DynamoDBLocal_lib -jar <dir>/DynamoDBLocal.jar -inMemory -port <p>,
-// its output appended to `log_path`. The child dies with us (PR_SET_PDEATHSIG) should the test
-// binary crash before Stop(). The client JIT and the serial GC start it ~30% sooner on 2 cores
-// (ctest runs each test in its own process, so start-up is most of a DynamoDB test's time).
-pid_t SpawnJava(const std::string& dir, int port, const std::string& log_path) {
+// run in `work_dir` (it writes dynamodb-local-metadata.json to its working directory), its
+// output appended to `log_path`. Also: -sharedDb, so every access key and region sees the same
+// tables; -disableTelemetry, so tests send nothing out. The child dies with us
+// (PR_SET_PDEATHSIG) should the test binary crash before Stop(). The client JIT and the serial
+// GC start it ~30% sooner on 2 cores (ctest runs each test in its own process, so start-up is
+// most of a DynamoDB test's time).
+pid_t SpawnJava(const std::string& dir, int port, const std::string& work_dir, const std::string& log_path) {
   std::vector<std::string> args = {"java", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
                                    "-Djava.library.path=" + dir + "/DynamoDBLocal_lib",
                                    "-jar", dir + "/DynamoDBLocal.jar",
-                                   "-inMemory", "-port", std::to_string(port)};
+                                   "-inMemory", "-sharedDb", "-disableTelemetry", "-port", std::to_string(port)};
   const pid_t pid = fork();
   if (pid != 0) return pid;
   prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (chdir(work_dir.c_str()) != 0) _exit(126);
   const int null = open("/dev/null", O_RDONLY);
   const int log = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
   if (null >= 0) dup2(null, STDIN_FILENO);
@@ -146,9 +150,10 @@ Status DynamoDbLocal::Start() {
   for (int attempt = 0; attempt < 5; ++attempt) {
     port_ = FreePort();
     endpoint_ = "http://127.0.0.1:" + std::to_string(port_);
-    log_path_ = (fs::temp_directory_path() / ("agentdraft-dynamodb-local-" + std::to_string(getpid()) + "-" +
-                                              std::to_string(port_) + ".log")).string();
-    pid_ = SpawnJava(dir, port_, log_path_);
+    std::string work_dir = (fs::temp_directory_path() / "agentdraft-dynamodb-local-XXXXXX").string();
+    if (!mkdtemp(work_dir.data())) return Status::Internal("mkdtemp failed for DynamoDB Local");
+    log_path_ = work_dir + "/java.log";
+    pid_ = SpawnJava(dir, port_, work_dir, log_path_);
     if (pid_ < 0) return Status::Internal("fork failed");
     status = WaitUntilReady(pid_, endpoint_, log_path_);
     if (status.ok()) return status;
@@ -176,7 +181,7 @@ void DynamoDbLocal::Stop() {
   }
   if (!log_path_.empty()) {
     std::error_code ec;
-    fs::remove(log_path_, ec);
+    fs::remove_all(fs::path(log_path_).parent_path(), ec);  // the work directory
     log_path_.clear();
   }
 }

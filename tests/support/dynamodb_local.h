@@ -46,7 +46,7 @@ class DynamoDbLocal {
   std::string endpoint_;
   int port_ = 0;
   pid_t pid_ = -1;
-  std::string log_path_;
+  std::string log_path_;  // <work dir>/java.log; Stop() removes the work dir
 };
 
 // Whether AGENTDRAFT_REQUIRE_DYNAMODB is set (non-empty, not "0"): a missing install is then a
