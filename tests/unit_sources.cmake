@@ -11,6 +11,8 @@ set(AGENTDRAFT_TEST_SOURCES_unit
   unit/time_test.cc
   unit/friendly_time_test.cc
   unit/audit_verify_test.cc
+  unit/aws_config_test.cc
+  unit/sigv4_test.cc
   unit/webhook_deliverer_test.cc
 )
-set(AGENTDRAFT_TEST_LIBS_unit agentdraft_api agentdraft_race agentdraft_engine agentdraft_store agentdraft_common PkgConfig::SQLITE3)
+set(AGENTDRAFT_TEST_LIBS_unit agentdraft_dynamo_client agentdraft_api agentdraft_race agentdraft_engine agentdraft_store agentdraft_common PkgConfig::SQLITE3)

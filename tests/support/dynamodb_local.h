@@ -46,8 +46,12 @@ class DynamoDbLocal {
   std::string endpoint_;
   int port_ = 0;
   pid_t pid_ = -1;
-  std::string log_path_;
+  std::string log_path_;  // <work dir>/java.log; Stop() removes the work dir
 };
+
+// Whether AGENTDRAFT_REQUIRE_DYNAMODB is set (non-empty, not "0"): a missing install is then a
+// failure, not a skip.
+bool DynamoDbLocalRequired();
 
 // Sets AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_REGION for DynamoDB Local ("local" keys,
 // us-east-1) in this process's environment when they are unset.

@@ -10,7 +10,8 @@
 // timeout, empty reply), HTTP 5xx, and the throttling errors
 // (ProvisionedThroughputExceededException, ThrottlingException, RequestLimitExceeded,
 // LimitExceededException), and TransactionCanceledException whose reasons include
-// TransactionConflict (and none ConditionalCheckFailed). The same body is sent again, so a
+// TransactionConflict (and none ConditionalCheckFailed), and TransactionInProgressException (the
+// same ClientRequestToken is still being applied). The same body is sent again, so a
 // TransactWriteItems carrying a ClientRequestToken is applied once however often it is sent.
 //
 // Errors come back as a Status plus, when the service answered, a DynamoError:

@@ -1,4 +1,5 @@
-// AWS Signature Version 4 (OpenSSL's SHA-256 and HMAC), for POST requests to one service.
+// AWS Signature Version 4 (OpenSSL's SHA-256 and HMAC), for requests to one service: POST with
+// a JSON body (DynamoDB), or any method with a canonical query string (the published vectors).
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv.html
 #pragma once
 
