@@ -19,6 +19,10 @@
 #include "daemon/store/sqlite_store.h"
 #include "tests/store/record_compare.h"
 
+// Decisions and queries are written as designated initializers ({.buckets = …}); the fields
+// left out are default-initialized on purpose (GCC 12 warns about each one).
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
 namespace agentdraft::store {
 namespace {
 
@@ -1019,11 +1023,12 @@ std::unique_ptr<Store> OpenSqlite(const std::string& path) {
 
 StoreFactory SqliteFile() {
   auto open = [](const std::string& dir) { return OpenSqlite(dir + "/agentdraft.db"); };
-  return {"SqliteFile", open, open};
+  return {"SqliteFile", open, open, nullptr};
 }
 
 StoreFactory SqliteMemory() {
-  return {"SqliteMemory", [](const std::string&) { return OpenSqlite(":memory:"); }, nullptr};
+  return {"SqliteMemory", [](const std::string&) { return OpenSqlite(":memory:"); }, nullptr,
+          nullptr};
 }
 
 INSTANTIATE_TEST_SUITE_P(Sqlite, StoreContract, ::testing::Values(SqliteFile(), SqliteMemory()),
