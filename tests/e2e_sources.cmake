@@ -2,6 +2,8 @@
 set(AGENTDRAFT_TEST_SOURCES_e2e
   support/daemon_process.cc
   support/dev_owner.cc
+  support/dynamodb_local.cc
+  support/fault_proxy.cc
   e2e/bad_input_test.cc
   e2e/durability_test.cc
   e2e/lifecycle_test.cc
@@ -10,4 +12,4 @@ set(AGENTDRAFT_TEST_SOURCES_e2e
   e2e/stampede_test.cc
   e2e/multi_daemon_test.cc
 )
-set(AGENTDRAFT_TEST_LIBS_e2e agentdraft_common)
+set(AGENTDRAFT_TEST_LIBS_e2e agentdraft_dynamo_client agentdraft_common)

@@ -260,9 +260,9 @@ Status SqliteStore::ApplyOne(const Decision& d, int64_t* audit_head) {
     PREPARE(s, c,
             "INSERT INTO agents (id, owner_id, name, priority, rank_order, scopes, key_prefix, "
             "key_hash, created_at, revoked_at) VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO "
-            "UPDATE SET name=excluded.name, priority=excluded.priority, rank_order=excluded.rank_order, "
-            "scopes=excluded.scopes, key_prefix=excluded.key_prefix, key_hash=excluded.key_hash, "
-            "revoked_at=excluded.revoked_at");
+            "UPDATE SET owner_id=excluded.owner_id, name=excluded.name, priority=excluded.priority, "
+            "rank_order=excluded.rank_order, scopes=excluded.scopes, key_prefix=excluded.key_prefix, "
+            "key_hash=excluded.key_hash, created_at=excluded.created_at, revoked_at=excluded.revoked_at");
     const std::string scopes = nlohmann::json(a.scopes).dump();
     s.Bind(1, a.id).Bind(2, a.owner_id).Bind(3, a.name).Bind(4, int64_t{a.priority})
         .Bind(5, a.rank_order).Bind(6, scopes).Bind(7, a.key_prefix).Bind(8, a.key_hash)

@@ -8,6 +8,11 @@
 //
 // Thread-safety: every method may be called from any thread. Apply() callbacks run on a store
 // thread, in submission order.
+//
+// Every store keeps every field of every record of records.h exactly: strings byte for byte,
+// vectors in their order, an unset optional unset (an explicit 0 or "" stays set), and Times to
+// the microsecond (CheckpointRecord::at is in whole milliseconds; a store may keep only those).
+// tests/store/store_contract_test.cc checks each store against this file.
 #pragma once
 
 #include <cstdint>
@@ -28,6 +33,8 @@ struct BucketWrite {
   int64_t bucket = 0;
   std::string expected_claim_id;  // "" = the bucket must be free
   std::string new_claim_id;       // "" = free the bucket
+  // REQUIRES: not both "" (a write changes the occupancy). Buckets of different owners are
+  // independent.
 };
 
 // One atomic unit of change. Conditions: every BucketWrite's expectation, idempotency keys
@@ -38,7 +45,8 @@ struct Decision {
   std::vector<AuditRecord> audit;             // appended
   std::vector<IdempotencyRecord> idempotency;  // inserted; must not exist
   std::vector<OwnerRecord> owners;            // inserted or replaced whole by id
-  std::vector<AgentRecord> agents;            // inserted or replaced whole by id
+  std::vector<AgentRecord> agents;            // inserted or replaced whole by id; REQUIRES: the
+                                              // owner exists (stored, or in this decision)
   std::vector<SessionRecord> sessions;        // inserted
   std::vector<CheckpointRecord> checkpoints;  // inserted; a size must not exist yet
   std::vector<WebhookSubscription> subscriptions;  // inserted or replaced whole by id
@@ -49,12 +57,13 @@ struct Decision {
   Time decided_at;
 };
 
-// What the daemon needs in memory at start-up.
+// What the daemon needs in memory at start-up. Owners, agents and active claims come in no
+// particular order.
 struct LoadedState {
   std::vector<OwnerRecord> owners;
   std::vector<AgentRecord> agents;
   std::vector<ClaimRecord> active_claims;  // state kCommitted or kHeld (expired holds included)
-  std::vector<RuleRecord> rules;           // not deleted, in creation order
+  std::vector<RuleRecord> rules;           // not deleted, in creation order: by (created_at, id)
   int64_t audit_head_seq = 0;              // 0 when the log is empty
   std::string audit_head_hash;             // 64 zeros when the log is empty
 };
@@ -134,7 +143,10 @@ class Store {
   virtual Result<std::optional<IdempotencyRecord>> GetIdempotency(const std::string& agent_id,
                                                                   const std::string& key) = 0;
 
-  // Deletes idempotency records created before `cutoff`; returns how many.
+  // Deletes idempotency records created before `cutoff` (created_at < cutoff); returns how
+  // many. REQUIRES: records were inserted in created_at order (the engine stamps them with
+  // its clock as it decides): a store may delete the oldest records in insertion order and
+  // stop at the first one created at or after `cutoff`.
   virtual Result<int64_t> PurgeIdempotency(Time cutoff) = 0;
 
   // Matching rows in seq order, at most q.limit.
@@ -145,12 +157,13 @@ class Store {
 
   // Checkpoints in size order (all of them; there is one per N rows).
   virtual Result<std::vector<CheckpointRecord>> ListCheckpoints() = 0;
-  // The newest checkpoint, or nullopt when none has been signed.
+  // The newest checkpoint (the largest size), or nullopt when none has been signed.
   virtual Result<std::optional<CheckpointRecord>> LatestCheckpoint() = 0;
 
-  // Subscriptions not deleted; of one owner, or of all when `owner_id` is "".
+  // Subscriptions not deleted; of one owner, or of all when `owner_id` is "". In
+  // (created_at, id) order.
   virtual Result<std::vector<WebhookSubscription>> ListSubscriptions(const std::string& owner_id) = 0;
-  // Matching deliveries in (audit_seq, subscription) order, at most q.limit.
+  // Matching deliveries in (audit_seq, subscription_id) order, at most q.limit.
   virtual Result<std::vector<WebhookDelivery>> ListDeliveries(const DeliveryQuery& q) = 0;
 };
 
