@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -188,14 +189,28 @@ void DynamoDbLocal::Stop() {
 
 DynamoDbLocal& DynamoDbLocal::Shared() {
   static DynamoDbLocal instance;  // destroyed, hence stopped, at exit
-  static const Status started = instance.Start();
+  static const Status started = [] {
+    // One instance for a whole ctest run (scripts/dynamodb-local.sh, a CTest fixture): Java
+    // takes 5–10 s to start, too long to pay in every test process.
+    if (const char* file = std::getenv("AGENTDRAFT_DYNAMODB_ENDPOINT_FILE")) {
+      std::string endpoint = ReadFile(file);
+      while (!endpoint.empty() && std::isspace(static_cast<unsigned char>(endpoint.back()))) endpoint.pop_back();
+      if (!endpoint.empty()) {
+        instance.endpoint_ = endpoint;
+        instance.port_ = std::atoi(endpoint.substr(endpoint.rfind(':') + 1).c_str());
+        return Status::Ok();
+      }
+    }
+    return instance.Start();
+  }();
   if (!started.ok()) ADD_FAILURE() << "DynamoDB Local did not start: " << started.ToString();
   return instance;
 }
 
 std::string DynamoDbLocal::UniqueTableName(const std::string& prefix) {
   static std::atomic<int> counter{0};
-  static const std::string nonce = std::to_string(std::random_device{}() % 1000000);
+  // Processes of one ctest run share the instance: the pid keeps their names apart.
+  static const std::string nonce = std::to_string(getpid()) + "-" + std::to_string(std::random_device{}() % 1000000);
   return prefix + "-" + nonce + "-" + std::to_string(++counter);
 }
 
