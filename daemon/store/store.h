@@ -41,7 +41,7 @@ struct BucketWrite {
 // that must not exist yet, audit seqs that must not exist yet (and must follow the head).
 struct Decision {
   std::vector<BucketWrite> buckets;
-  std::vector<ClaimRecord> claims;            // inserted, or replaced whole by id
+  std::vector<ClaimRecord> claims;            // inserted, or replaced whole by id (its owner never changes)
   std::vector<AuditRecord> audit;             // appended
   std::vector<IdempotencyRecord> idempotency;  // inserted; must not exist
   std::vector<OwnerRecord> owners;            // inserted or replaced whole by id
@@ -62,7 +62,8 @@ struct Decision {
 struct LoadedState {
   std::vector<OwnerRecord> owners;
   std::vector<AgentRecord> agents;
-  std::vector<ClaimRecord> active_claims;  // state kCommitted or kHeld (expired holds included)
+  std::vector<ClaimRecord> active_claims;  // state kCommitted or kHeld (expired holds included),
+                                           // of the owners in `owners`
   std::vector<RuleRecord> rules;           // not deleted, in creation order: by (created_at, id)
   int64_t audit_head_seq = 0;              // 0 when the log is empty
   std::string audit_head_hash;             // 64 zeros when the log is empty

@@ -488,9 +488,9 @@ TEST_P(StoreContract, ClaimsAreReplacedWholeById) {
   ClaimRecord first = Hold("hld_1", "usr_1", "agt_1", At(600), At(1200, 1));
   ASSERT_OK(store().ApplySync({.claims = {first}}));
   EXPECT_RECORD_EQ(first, MUST(store().GetClaim("hld_1")));
-  ClaimRecord second;  // every field different (and the defaults of the optional ones)
+  ClaimRecord second;  // every field but the owner different (and the optional ones' defaults)
   second.id = "hld_1";
-  second.owner_id = "usr_2";
+  second.owner_id = "usr_1";  // a claim's owner never changes (store.h)
   second.agent_id = "agt_2";
   second.kind = ClaimKind::kBooking;
   second.state = ClaimState::kConverted;
@@ -509,7 +509,7 @@ TEST_P(StoreContract, ClaimsAreReplacedWholeById) {
   EXPECT_RECORD_EQ(second, MUST(store().GetClaim("hld_1")));
   ClaimQuery q;
   q.owner_id = "usr_1";
-  EXPECT_EQ(Keys(MUST(store().ListClaims(q))), "");  // no copy left under the old owner
+  EXPECT_EQ(Keys(MUST(store().ListClaims(q))), "hld_1");  // one row, not one per version
 }
 
 TEST_P(StoreContract, GetClaimOfAnUnknownIdIsNotFound) {
@@ -588,6 +588,16 @@ TEST_P(StoreContract, ListClaimsReturnsAtMostLimitInOrder) {
 }
 
 // --- Audit -------------------------------------------------------------------------------------
+
+TEST_P(StoreContract, AuditHeadSeqIsTheNewestDurableRow) {
+  EXPECT_EQ(MUST(store().AuditHeadSeq()), 0);
+  ASSERT_OK(store().ApplySync({.audit = {Audit(1), Audit(2), Audit(3)}}));
+  EXPECT_EQ(MUST(store().AuditHeadSeq()), 3);
+  EXPECT_CONFLICT(store().ApplySync({.audit = {Audit(5)}}));
+  EXPECT_EQ(MUST(store().AuditHeadSeq()), 3);
+  ASSERT_OK(store().ApplySync({.audit = {Audit(4)}}));
+  EXPECT_EQ(MUST(store().AuditHeadSeq()), MUST(store().Load()).audit_head_seq);
+}
 
 TEST_P(StoreContract, AuditSeqsMustFollowTheHeadWithoutGaps) {
   EXPECT_CONFLICT(store().ApplySync({.audit = {Audit(2)}}));  // the head is 0
@@ -852,7 +862,7 @@ TEST_P(StoreContract, LoadReturnsActiveClaimsIncludingExpiredHolds) {
   ClaimRecord stale = Hold("hld_stale", "usr_1", "agt_1", At(600), At(900));
   stale.expires_at = FromMicros(1);  // long past, still HELD: the engine expires it after Load
   claims.push_back(stale);
-  ASSERT_OK(store().ApplySync({.claims = claims}));
+  ASSERT_OK(store().ApplySync({.claims = claims, .owners = {Owner("usr_1"), Owner("usr_2")}}));
   EXPECT_RECORDS_EQ(SortedById(std::vector<ClaimRecord>{claims[0], claims[3], stale}),
                     SortedById(MUST(store().Load()).active_claims));
 }

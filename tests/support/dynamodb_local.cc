@@ -192,7 +192,11 @@ DynamoDbLocal& DynamoDbLocal::Shared() {
   static const Status started = [] {
     // One instance for a whole ctest run (scripts/dynamodb-local.sh, a CTest fixture): Java
     // takes 5–10 s to start, too long to pay in every test process.
-    if (const char* file = std::getenv("AGENTDRAFT_DYNAMODB_ENDPOINT_FILE")) {
+    const char* file = std::getenv("AGENTDRAFT_DYNAMODB_ENDPOINT_FILE");
+#ifdef AGENTDRAFT_DYNAMODB_ENDPOINT_FILE
+    if (file == nullptr) file = AGENTDRAFT_DYNAMODB_ENDPOINT_FILE;  // the ctest fixture's
+#endif
+    if (file != nullptr) {
       std::string endpoint = ReadFile(file);
       while (!endpoint.empty() && std::isspace(static_cast<unsigned char>(endpoint.back()))) endpoint.pop_back();
       if (!endpoint.empty()) {

@@ -225,19 +225,20 @@ Result<json> DynamoStore::BuildTransaction(const Decision& d) const {
       if (w.new_claim_id.empty()) {
         for (const char* a : {"c", "a", "k", "t", "x", "f"}) removes.push_back(a + i);
       } else {
+        sets.push_back("c" + i + " = :c" + i);
+        values[":c" + i] = S(w.new_claim_id);
         auto c = claims.find(w.new_claim_id);
         if (c == claims.end()) {
-          return Status::InvalidArgument("bucket " + std::to_string(w.bucket) + " is given to claim " +
-                                         w.new_claim_id + ", which the decision does not carry");
+          // The claim's row is not part of this decision: the slot names it, nothing more.
+          for (const char* a : {"a", "k", "t", "x", "f"}) removes.push_back(a + i);
+          continue;
         }
         const ClaimRecord& r = *c->second;
-        sets.push_back("c" + i + " = :c" + i);
         sets.push_back("a" + i + " = :a" + i);
         sets.push_back("k" + i + " = :k" + i);
         sets.push_back("t" + i + " = :t" + i);
         sets.push_back("x" + i + " = :x" + i);
         sets.push_back("f" + i + " = :f" + i);
-        values[":c" + i] = S(r.id);
         values[":a" + i] = S(r.agent_id);
         values[":k" + i] = S(r.kind == ClaimKind::kHold ? "hold" : "booking");
         values[":t" + i] = N(ToMicros(r.created_at));
