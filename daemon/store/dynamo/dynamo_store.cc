@@ -294,8 +294,10 @@ Result<json> DynamoStore::BuildTransaction(const Decision& d) const {
     if (before == 0) {
       head["ConditionExpression"] = "attribute_not_exists(#seq)";
     } else {
-      head["ConditionExpression"] = "#seq = :before";
+      // The hash too: another daemon's rows may have brought the head to the same seq.
+      head["ConditionExpression"] = "#seq = :before AND #hash = :prev";
       head["ExpressionAttributeValues"][":before"] = N(before);
+      head["ExpressionAttributeValues"][":prev"] = S(d.audit.front().prev_hash);
     }
     items.push_back({{"Update", head}});
   }
