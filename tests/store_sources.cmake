@@ -4,6 +4,7 @@ set(AGENTDRAFT_TEST_SOURCES_store
   support/dynamodb_local.cc
   support/fault_proxy.cc
   store/dynamo_client_test.cc
+  store/dynamo_store_test.cc
   store/store_contract_test.cc
   store/dynamodb_store_contract_test.cc
 )
