@@ -8,9 +8,11 @@ set -euo pipefail
 cmd="${1:?usage: dynamodb-local.sh start|stop STATE_DIR}"
 state="${2:?usage: dynamodb-local.sh start|stop STATE_DIR}"
 
+mkdir -p "$state"
+state="$(cd "$state" && pwd)"  # absolute: java runs inside it
+
 case "$cmd" in
 start)
-  mkdir -p "$state"
   rm -f "$state/endpoint"
   dir="${AGENTDRAFT_DYNAMODB_LOCAL_DIR:-}"
   if [ -z "$dir" ]; then

@@ -142,7 +142,7 @@ void Engine::TimerLoop() {
     }
     // A shared store: pick up what other daemons wrote (agents, rules, bookings) even when
     // nothing here writes.
-    if (store_.Shared() && clock_.Now() - last_refresh_ >= std::chrono::milliseconds(200)) {
+    if (store_.Shared() && clock_.Now() - last_refresh_ >= std::chrono::milliseconds(50)) {
       RefreshIfStaleLocked();
       last_refresh_ = clock_.Now();
     }
