@@ -254,8 +254,12 @@ void Engine::RefreshIfStaleLocked() {
   if (!store_.Shared()) return;
   auto head = store_.AuditHeadSeq();
   if (!head.ok() || *head <= chain_.head_seq()) return;
-  store_.Flush();  // store callbacks never take mu_
-  if (Status s = LoadLocked(); !s.ok()) spdlog::error("refreshing the view failed: {}", s.ToString());
+  ReloadLocked();
+}
+
+void Engine::ReloadLocked() {
+  store_.Flush();  // store callbacks never take mu_, so this cannot deadlock
+  if (Status s = LoadLocked(); !s.ok()) spdlog::error("reloading state failed: {}", s.ToString());
 }
 
 // --- Claims in memory ------------------------------------------------------------------
@@ -594,10 +598,7 @@ Time Engine::RunDue() {
   Time next;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (reload_needed_.exchange(false)) {
-      store_.Flush();
-      if (Status s = LoadLocked(); !s.ok()) spdlog::error("reloading state failed: {}", s.ToString());
-    }
+    if (reload_needed_.exchange(false)) ReloadLocked();
     while (RunDueLocked(stopping_, &next)) {
     }
   }

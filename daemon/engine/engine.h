@@ -306,6 +306,8 @@ class Engine {
   // Shared stores: reloads when the store's audit head has moved past ours (another daemon
   // wrote). REQUIRES mu_.
   void RefreshIfStaleLocked();
+  // Waits for the store's queue, then reloads the view from it (logging a failure). REQUIRES mu_.
+  void ReloadLocked();
   void BeginTxn(Txn& txn);
   void Submit(Txn& txn);
   void OnApplied(Status status, std::shared_ptr<Txn> txn);  // store thread; takes no mu_

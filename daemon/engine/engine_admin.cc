@@ -131,9 +131,7 @@ void Engine::TimerLoop() {
   Time next_sweep = clock_.Now() + options_.sweep_interval;
   while (!stopping_) {
     if (reload_needed_.exchange(false)) {
-      store_.Flush();  // store callbacks never take mu_, so this cannot deadlock
-      Status s = LoadLocked();
-      if (!s.ok()) spdlog::error("reloading state failed: {}", s.ToString());
+      ReloadLocked();
       last_refresh_ = clock_.Now();
       lock.unlock();
       RunReplays();

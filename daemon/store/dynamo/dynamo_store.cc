@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <set>
 
@@ -360,9 +361,8 @@ Result<std::optional<json>> DynamoStore::GetItem(const std::string& pk, const st
   return std::optional<json>((*r)["Item"]);
 }
 
-Result<std::vector<json>> DynamoStore::QueryAll(const std::string& pk, const std::string& after_sk, bool forward,
-                                                int limit) {
-  std::vector<json> out;
+Status DynamoStore::QueryPages(const std::string& pk, const std::string& after_sk, bool forward, int page_size,
+                               const std::function<bool(json&)>& visit) {
   json req = {{"TableName", options_.table},
               {"ConsistentRead", true},
               {"ScanIndexForward", forward},
@@ -373,15 +373,26 @@ Result<std::vector<json>> DynamoStore::QueryAll(const std::string& pk, const std
     req["KeyConditionExpression"] = "pk = :pk AND sk > :sk";
     req["ExpressionAttributeValues"][":sk"] = S(after_sk);
   }
-  if (limit > 0) req["Limit"] = limit;
+  if (page_size > 0) req["Limit"] = page_size;
   while (true) {
     auto r = client_->Call("Query", req);
     if (!r.ok()) return r.status();
-    for (json& item : (*r)["Items"]) out.push_back(std::move(item));
-    if (limit > 0 && static_cast<int>(out.size()) >= limit) break;
-    if (!r->contains("LastEvaluatedKey")) break;
+    for (json& item : (*r)["Items"]) {
+      if (!visit(item)) return Status::Ok();
+    }
+    if (!r->contains("LastEvaluatedKey")) return Status::Ok();
     req["ExclusiveStartKey"] = (*r)["LastEvaluatedKey"];
   }
+}
+
+Result<std::vector<json>> DynamoStore::QueryAll(const std::string& pk, const std::string& after_sk, bool forward,
+                                                int limit) {
+  std::vector<json> out;
+  Status s = QueryPages(pk, after_sk, forward, limit, [&](json& item) {
+    out.push_back(std::move(item));
+    return limit <= 0 || static_cast<int>(out.size()) < limit;
+  });
+  if (!s.ok()) return s;
   return out;
 }
 
@@ -517,27 +528,22 @@ Result<int64_t> DynamoStore::PurgeIdempotency(Time cutoff) {
 Result<std::vector<AuditRecord>> DynamoStore::ListAudit(const AuditQuery& q) {
   std::vector<AuditRecord> out;
   if (q.limit <= 0) return out;
-  json req = {{"TableName", options_.table},
-              {"ConsistentRead", true},
-              {"KeyConditionExpression", "pk = :pk AND sk > :sk"},
-              {"ExpressionAttributeValues", {{":pk", S("AUDIT")}, {":sk", S(Pad(q.after_seq))}}},
-              {"Limit", 500}};
-  while (true) {
-    auto r = client_->Call("Query", req);
-    if (!r.ok()) return r.status();
-    for (const json& item : (*r)["Items"]) {
-      auto a = Decode<AuditRecord>(item);
-      if (!a.ok()) return a.status();
-      if (!q.owner_id.empty() && a->owner_id != q.owner_id) continue;
-      if (q.visible_to_agent && a->actor != *q.visible_to_agent && a->subject != *q.visible_to_agent) continue;
-      if (q.resource && a->resource != *q.resource) continue;
-      if (q.kind && a->kind != *q.kind) continue;
-      out.push_back(std::move(*a));
-      if (static_cast<int>(out.size()) >= q.limit) return out;
+  Status failed;
+  Status s = QueryPages("AUDIT", Pad(q.after_seq), /*forward=*/true, 500, [&](const json& item) {
+    auto a = Decode<AuditRecord>(item);
+    if (!a.ok()) {
+      failed = a.status();
+      return false;
     }
-    if (!r->contains("LastEvaluatedKey")) break;
-    req["ExclusiveStartKey"] = (*r)["LastEvaluatedKey"];
-  }
+    if (!q.owner_id.empty() && a->owner_id != q.owner_id) return true;
+    if (q.visible_to_agent && a->actor != *q.visible_to_agent && a->subject != *q.visible_to_agent) return true;
+    if (q.resource && a->resource != *q.resource) return true;
+    if (q.kind && a->kind != *q.kind) return true;
+    out.push_back(std::move(*a));
+    return static_cast<int>(out.size()) < q.limit;
+  });
+  if (!s.ok()) return s;
+  if (!failed.ok()) return failed;
   return out;
 }
 
@@ -591,26 +597,21 @@ Result<std::vector<WebhookDelivery>> DynamoStore::ListDeliveries(const DeliveryQ
   std::vector<WebhookDelivery> out;
   if (q.limit <= 0) return out;
   // Sort keys are "<seq>#<subscription>": everything after seq q.after_seq sorts after "<seq>#~".
-  json req = {{"TableName", options_.table},
-              {"ConsistentRead", true},
-              {"KeyConditionExpression", "pk = :pk AND sk > :sk"},
-              {"ExpressionAttributeValues", {{":pk", S("DLV")}, {":sk", S(Pad(q.after_seq) + "#~")}}},
-              {"Limit", 500}};
-  while (true) {
-    auto r = client_->Call("Query", req);
-    if (!r.ok()) return r.status();
-    for (const json& item : (*r)["Items"]) {
-      auto dl = Decode<WebhookDelivery>(item);
-      if (!dl.ok()) return dl.status();
-      if (q.subscription_id && dl->subscription_id != *q.subscription_id) continue;
-      if (q.owner_id && dl->owner_id != *q.owner_id) continue;
-      if (q.state && dl->state != *q.state) continue;
-      out.push_back(std::move(*dl));
-      if (static_cast<int>(out.size()) >= q.limit) return out;
+  Status failed;
+  Status s = QueryPages("DLV", Pad(q.after_seq) + "#~", /*forward=*/true, 500, [&](const json& item) {
+    auto dl = Decode<WebhookDelivery>(item);
+    if (!dl.ok()) {
+      failed = dl.status();
+      return false;
     }
-    if (!r->contains("LastEvaluatedKey")) break;
-    req["ExclusiveStartKey"] = (*r)["LastEvaluatedKey"];
-  }
+    if (q.subscription_id && dl->subscription_id != *q.subscription_id) return true;
+    if (q.owner_id && dl->owner_id != *q.owner_id) return true;
+    if (q.state && dl->state != *q.state) return true;
+    out.push_back(std::move(*dl));
+    return static_cast<int>(out.size()) < q.limit;
+  });
+  if (!s.ok()) return s;
+  if (!failed.ok()) return failed;
   return out;
 }
 

@@ -37,6 +37,7 @@
 
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -107,7 +108,12 @@ class DynamoStore final : public Store {
   explicit DynamoStore(DynamoStoreOptions options);
   void WriterLoop();
   Status ApplyOne(const Decision& d);
-  // Every item of partition `pk` (with sk > `after_sk` when given), in sk order.
+  // Items of partition `pk` (with sk > `after_sk` when given) in sk order, `page_size` per
+  // request (0: DynamoDB's page), handed to `visit` until it returns false.
+  Status QueryPages(const std::string& pk, const std::string& after_sk, bool forward, int page_size,
+                    const std::function<bool(nlohmann::json&)>& visit);
+  // Every item of partition `pk` (with sk > `after_sk` when given), in sk order; at most
+  // `limit` when positive.
   Result<std::vector<nlohmann::json>> QueryAll(const std::string& pk, const std::string& after_sk = "",
                                                bool forward = true, int limit = 0);
   Result<std::optional<nlohmann::json>> GetItem(const std::string& pk, const std::string& sk);
