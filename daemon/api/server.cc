@@ -49,8 +49,9 @@ ApiServer::ApiServer(engine::Engine& engine, ServerOptions options, ApiServices 
       rate_limiter_(options_.rate_per_second, options_.rate_burst) {
   const int threads = options_.threads;
   http_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  // The owner's door needs few workers: people and scripts, not a stampede.
-  unix_.new_task_queue = [] { return new httplib::ThreadPool(16); };
+  // The owner's door: people, scripts and local agents acting as themselves. A keep-alive
+  // connection holds its worker, so a local stampede needs one per agent.
+  unix_.new_task_queue = [] { return new httplib::ThreadPool(64); };
   http_.set_tcp_nodelay(true);
   http_.set_socket_options([this](int sock) {
     int yes = 1;

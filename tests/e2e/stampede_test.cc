@@ -1,4 +1,6 @@
 // 64 agents, one slot, released together, 200 rounds: the top-ranked contender wins each.
+// Half the agents come over HTTP with their keys, half over the owner's Unix socket acting as
+// themselves (X-Agentdraft-As), so both doors race into the same engine.
 #include <algorithm>
 #include <barrier>
 #include <random>
@@ -38,7 +40,15 @@ TEST_F(E2eTest, StampedeOf64AgentsIsWonByTheTopRankedAgentEveryRound) {
   int top = 0;
   for (int i = 0; i < kAgents; ++i) {
     agents.push_back(owner_->AddAgent("agent-" + std::to_string(i), priorities[i]));
-    clients.push_back(Client(agents.back().key));
+    if (i % 2 == 0) {
+      clients.push_back(Client(agents.back().key));
+    } else {
+      ApiClientOptions o;
+      o.base_url = "http://agentdraftd";
+      o.unix_socket_path = daemon_->socket_path();
+      o.headers = {std::string("X-Agentdraft-As: ") + agents.back().id};
+      clients.push_back(ApiClient(o));
+    }
     ASSERT_EQ(clients.back().Get("/v1/agents/me")->status, 200);  // connection open before racing
     if (priorities[i] == 1) top = i;
   }
