@@ -13,6 +13,7 @@ constexpr ErrorCodeInfo kTable[] = {
     {"idempotency_in_flight", 409, ExitCode::kConflict},
     {"invalid_state", 409, ExitCode::kConflict},
     {"name_taken", 409, ExitCode::kConflict},
+    {"request_timeout", 408, ExitCode::kError},
     {"payload_too_large", 413, ExitCode::kUsage},
     {"idempotency_mismatch", 422, ExitCode::kRuleViolation},
     {"rule_violation", 422, ExitCode::kRuleViolation},

@@ -175,6 +175,23 @@ std::optional<DaemonConfig> ParseCommandLine(int argc, char** argv, int* exit_co
           "webhooks-allow-loopback");
   setting(app.add_option("--threads", c.server.threads, "HTTP worker threads (connections served at once)")
               ->check(CLI::Range(4, 4096)), "threads");
+  setting(app.add_option("--max-connections", c.server.max_connections,
+                         "HTTP connections open at once; more are answered 503 and closed "
+                         "(0: as many as --threads)")
+              ->check(CLI::Range(0, 100000)), "max-connections");
+  std::string read_timeout = "10s", idle_timeout = "5s";
+  setting(app.add_option("--read-timeout", read_timeout,
+                         "a request (head and body) must arrive within this, else 408 and the "
+                         "connection is closed (100ms–5m)"), "read-timeout");
+  setting(app.add_option("--idle-timeout", idle_timeout,
+                         "how long an idle keep-alive connection stays open (100ms–5m)"),
+          "idle-timeout");
+  setting(app.add_option("--max-body-bytes", c.server.max_body_bytes,
+                         "largest request body; larger: 413")
+              ->check(CLI::Range(size_t{1024}, size_t{1} << 30)), "max-body-bytes");
+  setting(app.add_option("--max-header-bytes", c.server.max_header_bytes,
+                         "largest request line and headers together; larger: 431")
+              ->check(CLI::Range(size_t{1024}, size_t{65536})), "max-header-bytes");
   setting(app.add_option("--log-level", c.log_level,
                          "trace, debug (one line per request), info, warn, error, off")
               ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"})), "log-level");
@@ -240,6 +257,14 @@ std::optional<DaemonConfig> ParseCommandLine(int argc, char** argv, int* exit_co
     if (!s.ok()) return fail(std::string(name) + ": " + s.message());
   }
   if (c.engine.hold_ttl <= Duration(0)) return fail("--hold-ttl must be positive");
+  for (auto [text, out, name] : {std::tuple{&read_timeout, &c.server.read_timeout, "--read-timeout"},
+                                 std::tuple{&idle_timeout, &c.server.idle_timeout, "--idle-timeout"}}) {
+    Duration d{};
+    Status s = ParseInto(*text, &d, Duration(5min));
+    if (s.ok() && d < Duration(100ms)) s = Status::InvalidArgument(*text + " is below 100ms");
+    if (!s.ok()) return fail(std::string(name) + ": " + s.message());
+    *out = std::chrono::duration_cast<std::chrono::milliseconds>(d);
+  }
   if (Status s = ParseInto(checkpoint_interval, &c.checkpoints.every, Duration(24h)); !s.ok() ||
       c.checkpoints.every < Duration(1s)) {
     return fail("--checkpoint-interval: " + (s.ok() ? checkpoint_interval + " is below 1s" : s.message()));

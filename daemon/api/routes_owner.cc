@@ -268,7 +268,9 @@ void ApiServer::RegisterOwnerRoutes() {
     if (holds) u.max_holds_per_agent = static_cast<int>(*holds);
     if (auto it = body->find("timezone"); it != body->end()) {
       if (it->is_null()) u.reset.push_back("timezone");
-      else if (!it->is_string() || !IsKnownTimeZone(it->get<std::string>())) {
+      // IsKnownTimeZone("") is true (the system's zone); an empty name is not a setting.
+      else if (!it->is_string() || it->get<std::string>().empty() ||
+               !IsKnownTimeZone(it->get<std::string>())) {
         problems.push_back({"timezone", "must be an IANA time zone name such as Europe/Berlin "
                                         "(or null for UTC)"});
       } else {

@@ -46,9 +46,13 @@ bool KnownPath(const std::string& path) {
 
 ApiServer::ApiServer(engine::Engine& engine, ServerOptions options, ApiServices services)
     : engine_(engine), options_(std::move(options)), services_(services),
+      http_(ConnectionLimits{
+          .threads = options_.threads,
+          .max_connections = options_.max_connections > 0 ? options_.max_connections : options_.threads,
+          .read_timeout = options_.read_timeout,
+          .idle_timeout = options_.idle_timeout,
+          .max_header_bytes = options_.max_header_bytes}),
       rate_limiter_(options_.rate_per_second, options_.rate_burst) {
-  const int threads = options_.threads;
-  http_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   // The owner's door: people, scripts and local agents acting as themselves. A keep-alive
   // connection holds its worker, so a local stampede needs one per agent.
   unix_.new_task_queue = [] { return new httplib::ThreadPool(64); };
@@ -65,7 +69,10 @@ ApiServer::ApiServer(engine::Engine& engine, ServerOptions options, ApiServices 
 
 void ApiServer::ConfigureListener(httplib::Server& server) {
   server.set_keep_alive_max_count(1000000);
-  server.set_keep_alive_timeout(options_.keep_alive_seconds);
+  // Whole seconds for httplib (the owner's socket); TcpServer keeps its own milliseconds.
+  server.set_keep_alive_timeout(std::max<time_t>(1, (options_.idle_timeout.count() + 999) / 1000));
+  server.set_read_timeout(options_.read_timeout);
+  server.set_write_timeout(options_.read_timeout);
   server.set_payload_max_length(options_.max_body_bytes);
   // Routed requests are logged by Guarded() (inside the drain's in-flight count, so a stop
   // never loses the line); this logs the rest (unknown routes, oversized requests).
@@ -97,6 +104,14 @@ void ApiServer::ConfigureListener(httplib::Server& server) {
         break;
       case 413:
         RespondError(res, "payload_too_large", "request body is too large");
+        break;
+      case 400:
+        if (TcpServer::RequestTimedOut()) {
+          RespondError(res, "request_timeout", "the request body did not arrive within the read timeout");
+          res.set_header("Connection", "close");
+        } else {
+          RespondError(res, "validation_error", "the request could not be processed (HTTP 400)");
+        }
         break;
       case 431:
         RespondError(res, "headers_too_large", "request headers are too large");

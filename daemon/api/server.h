@@ -24,6 +24,7 @@
 
 #include "common/status.h"
 #include "daemon/api/rate_limiter.h"
+#include "daemon/api/tcp_listener.h"
 #include "daemon/api/unix_listener.h"
 #include "daemon/engine/engine.h"
 
@@ -53,9 +54,15 @@ struct ServerOptions {
   int port = 8080;            // 0 = any free port
   bool dev_mode = false;      // magic-link bootstrap answers with `dev_token`
   int threads = 256;          // worker threads = connections served at once
+  // HTTP connections open at once (served or waiting for a worker); beyond it 503. 0 = threads.
+  int max_connections = 0;
   int listen_backlog = 1024;
-  size_t max_body_bytes = 1 << 20;
-  int keep_alive_seconds = 5;
+  size_t max_body_bytes = 1 << 20;   // larger: 413 payload_too_large
+  size_t max_header_bytes = 16384;   // request line and headers; larger: 431 headers_too_large
+  // A request (head and body) must arrive within this of its first byte (a new connection's
+  // first one: of the accept); else 408 and the connection is closed.
+  std::chrono::milliseconds read_timeout{10000};
+  std::chrono::milliseconds idle_timeout{5000};  // keep-alive: the wait for the next request
   std::string socket_path;    // "" = no Unix socket
   // Per-agent token bucket: `rate_per_second` requests a second on average, bursts of up to
   // `rate_burst`. 0 = no limit.
@@ -117,7 +124,7 @@ class ApiServer {
   engine::Engine& engine_;
   const ServerOptions options_;
   const ApiServices services_;
-  httplib::Server http_;
+  TcpServer http_;
   UnixSocketServer unix_;
   std::string http_address_;
   Time started_at_;
