@@ -409,8 +409,33 @@ void Engine::Reject(Calendar& cal, const Principal& p, const ClaimRequest& r, bo
 
 // --- Commit ----------------------------------------------------------------------------
 
+namespace {
+Outcome LookupError(const Status& s);
+}  // namespace
+
+std::optional<Outcome> Engine::NamedHoldProblemLocked(Calendar* cal, const Principal& p,
+                                                      const ClaimRequest& r, Time now) {
+  if (r.hold_id.empty()) return std::nullopt;
+  ClaimRecord* h = FindOwnActiveLocked(cal, p, r.hold_id, ClaimKind::kHold);
+  // C9: a hold past its expiry converts nothing, even before the sweeper has marked it.
+  if (h == nullptr || h->expires_at <= now) {
+    return Error(409, "invalid_state", "hold " + r.hold_id + " is no longer held (expired, released, converted " +
+                                           "or displaced); commit without hold_id to book the slot if it is free");
+  }
+  if (!BucketRange::Of(h->start, h->end).Overlaps(BucketRange::Of(r.start, r.end))) {
+    return Error(400, "validation_error", "hold_id: hold " + r.hold_id + " does not overlap the booking's time");
+  }
+  return std::nullopt;
+}
+
 void Engine::Commit(const Principal& p, ClaimRequest r, Done done) {
   if (r.attempt > kMaxReplays) return done(TooManyReplays());
+  // A named hold (`hold_id`) must be one of the agent's own: anything else is a 404, before
+  // the idempotency gate (a replay of a conversion still finds its hold, now CONVERTED).
+  if (!r.hold_id.empty()) {
+    auto hold = LookUpOwnClaim(p, r.hold_id, ClaimKind::kHold);
+    if (!hold.ok()) return done(LookupError(hold.status()));
+  }
   const std::string fingerprint = Fingerprint("commit", r);
   std::optional<store::IdempotencyRecord> stored;
   if (!r.idempotency_key.empty()) {
@@ -431,7 +456,8 @@ void Engine::Commit(const Principal& p, ClaimRequest r, Done done) {
     } else {
       SettleDueLocked();
       const Time now = clock_.Now();
-      refused = RuleViolationLocked(*cal, p.agent_id, r.start, r.end, /*is_commit=*/true, now);
+      refused = NamedHoldProblemLocked(cal, p, r, now);
+      if (!refused) refused = RuleViolationLocked(*cal, p.agent_id, r.start, r.end, /*is_commit=*/true, now);
       if (!refused) {
         const BucketRange range = BucketRange::Of(r.start, r.end);
         Pending pending{next_pending_id_++, p,     std::move(r),          fingerprint,

@@ -334,6 +334,9 @@ class Engine {
 
   // Rules (engine_rules.cc). The first rule `start`–`end` by agent `agent_id` breaks, as the
   // 422 to answer; nullopt when it breaks none. `caps_only` re-checks caps at decision time.
+  // Why a commit's `hold_id` cannot be converted (not live, or not overlapping), or nullopt.
+  std::optional<Outcome> NamedHoldProblemLocked(Calendar* cal, const Principal& p, const ClaimRequest& r,
+                                                Time now);
   std::optional<Outcome> RuleViolationLocked(const Calendar& cal, const std::string& agent_id, Time start,
                                              Time end, bool is_commit, Time now, bool caps_only = false);
   // What the rules see of `cal`: its zone, now, and its committed bookings.

@@ -337,6 +337,47 @@ TEST_F(EngineTest, ExpiredHoldCannotBeConverted) {
   EXPECT_EQ(store_->GetClaim(h.body["hold_id"])->state, ClaimState::kExpired);
 }
 
+TEST_F(EngineTest, CommitNamingItsExpiredHoldIsRefusedAndWritesNothing) {
+  auto a = AddAgent("a", 1);
+  Reply h = Hold(a, Slot(0, 30));
+  clock_.Advance(options_.hold_ttl);
+  auto r = Slot(0, 30);
+  r.hold_id = h.body["hold_id"];
+  store_->Flush();
+  const int64_t audit_before = *store_->AuditHeadSeq();
+  Reply c = Commit(a, r);
+  EXPECT_EQ(c.status, 409) << c.raw;
+  EXPECT_EQ(c.error(), "invalid_state");
+  store_->Flush();
+  EXPECT_EQ(*store_->AuditHeadSeq(), audit_before);
+}
+
+TEST_F(EngineTest, CommitNamingAnotherAgentsHoldIsNotFound) {
+  auto a = AddAgent("a", 1);
+  auto b = AddAgent("b", 2);
+  Reply h = Hold(b, Slot(0, 30));
+  for (std::string id : {h.body["hold_id"].get<std::string>(), std::string("hld_nope")}) {
+    auto r = Slot(0, 30);
+    r.hold_id = id;
+    Reply c = Commit(a, r);
+    EXPECT_EQ(c.status, 404) << id << ": " << c.raw;
+  }
+  EXPECT_EQ(store_->GetClaim(h.body["hold_id"])->state, ClaimState::kHeld);
+}
+
+TEST_F(EngineTest, CommitNamingItsLiveHoldConvertsItAndMustOverlapIt) {
+  auto a = AddAgent("a", 1);
+  Reply h = Hold(a, Slot(0, 30));
+  auto apart = Slot(60, 90);
+  apart.hold_id = h.body["hold_id"];
+  EXPECT_EQ(Commit(a, apart).status, 400);
+  auto r = Slot(0, 30);
+  r.hold_id = h.body["hold_id"];
+  Reply c = Commit(a, r);
+  ASSERT_EQ(c.status, 201) << c.raw;
+  EXPECT_EQ(c.body["converted_hold_ids"][0], h.body["hold_id"]);
+}
+
 TEST_F(EngineTest, SweepRecordsExpiryWithTheTimeItTookEffect) {
   auto a = AddAgent("a", 1);
   Reply h = Hold(a, Slot(0, 30));
