@@ -77,6 +77,9 @@ void History::Complete(int64_t index, int status, const std::string& body) {
   op.response_json = std::move(parsed);
   if (status >= 200 && status < 300) {
     op.outcome = Outcome::kOk;
+  } else if (status == 409 && op.response_json.is_object() &&
+             op.response_json.value("error", "") == "idempotency_in_flight") {
+    op.outcome = Outcome::kInfo;  // the first try with this key is still being decided
   } else if (status >= 400 && status < 500) {
     op.outcome = Outcome::kFail;
   } else {

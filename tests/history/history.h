@@ -5,7 +5,8 @@
 // An op is invoked, then completes as
 //   ok   — a 2xx: it happened;
 //   fail — 409, 422 or another 4xx: it definitely did not happen;
-//   info — no answer (timeout, reset, the daemon was killed) or a 5xx: unknown.
+//   info — no answer (timeout, reset, the daemon was killed), a 5xx, or a 409
+//          idempotency_in_flight (the first try is still being decided): unknown.
 // Thread-safe: many load threads record into one History.
 #pragma once
 
