@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/ids.h"
+#include "common/planted.h"
 #include "daemon/store/sqlite_connection.h"
 #include "daemon/store/sqlite_rows.h"
 #include "daemon/store/sqlite_schema.h"
@@ -207,6 +208,15 @@ void SqliteStore::RunBatch(std::vector<Pending>& batch) {
   std::unique_lock<std::mutex> memory_lock(memory_mu_, std::defer_lock);
   if (in_memory_) memory_lock.lock();
   const int64_t head_before = audit_head_;
+  // Negative control: the idempotency records leave the decision's transaction and are
+  // written in one of their own, after a gap (a kill in it loses the key, not the booking).
+  std::vector<IdempotencyRecord> planted_keys;
+  if (planted::Active(planted::Bug::kIdempotencySeparateTxn)) {
+    for (Pending& p : batch) {
+      for (IdempotencyRecord& r : p.decision.idempotency) planted_keys.push_back(std::move(r));
+      p.decision.idempotency.clear();
+    }
+  }
   Status batch_status = writer_->Exec("BEGIN IMMEDIATE");
   for (size_t i = 0; i < batch.size() && batch_status.ok(); ++i) {
     const int64_t head = audit_head_;
@@ -224,7 +234,24 @@ void SqliteStore::RunBatch(std::vector<Pending>& batch) {
     }
     results[i] = s;
   }
+  // Negative control: acknowledge every decision before the transaction commits, and commit
+  // a few hundred milliseconds later (a kill in between loses acknowledged writes).
+  bool planted_acked = false;
+  if (batch_status.ok() && planted::Active(planted::Bug::kAckBeforeCommit)) {
+    for (size_t i = 0; i < batch.size(); ++i) batch[i].done(results[i]);
+    planted_acked = true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }
   if (batch_status.ok()) batch_status = writer_->Exec("COMMIT");  // the fsync
+  if (batch_status.ok() && !planted_keys.empty()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    Decision keys;
+    keys.idempotency = std::move(planted_keys);
+    int64_t head = audit_head_;
+    if (writer_->Exec("BEGIN IMMEDIATE").ok()) {
+      (void)(ApplyOne(keys, &head).ok() ? writer_->Exec("COMMIT") : writer_->Exec("ROLLBACK"));
+    }
+  }
   if (!batch_status.ok()) {
     (void)writer_->Exec("ROLLBACK");
     audit_head_ = head_before;
@@ -232,6 +259,7 @@ void SqliteStore::RunBatch(std::vector<Pending>& batch) {
     for (Status& r : results) r = Status::Unavailable(batch_status.message());
   }
   if (memory_lock.owns_lock()) memory_lock.unlock();
+  if (planted_acked) return;
   for (size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(results[i]));
 }
 

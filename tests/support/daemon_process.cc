@@ -34,7 +34,7 @@ std::string DaemonProcess::Log() const {
 Status DaemonProcess::Start() {
   int out[2];
   if (pipe(out) != 0) return Status::Internal("pipe");
-  std::vector<std::string> args = {AGENTDRAFTD_PATH, "--http", "127.0.0.1:0", "--data-dir", data_dir_};
+  std::vector<std::string> args = {binary_.empty() ? AGENTDRAFTD_PATH : binary_, "--http", "127.0.0.1:0", "--data-dir", data_dir_};
   socket_path_ = data_dir_ + "/agentdraftd.sock";
   auto named = std::find(extra_args_.begin(), extra_args_.end(), "--socket");
   if (named == extra_args_.end()) {

@@ -24,6 +24,8 @@ class DaemonProcess {
   Status Start();
   // Environment variables for the next Start() (on top of the test's own).
   void set_env(std::map<std::string, std::string> env) { env_ = std::move(env); }
+  // Another daemon executable for the next Start() (e.g. agentdraftd_planted); "" = agentdraftd.
+  void set_binary(std::string path) { binary_ = std::move(path); }
   // The ready line the daemon printed on its last Start().
   const std::string& ready_line() const { return ready_line_; }
   int Stop();  // exit status (0 = clean), or -1 if it was not running
@@ -48,6 +50,7 @@ class DaemonProcess {
   std::string ready_line_;
   std::map<std::string, std::string> env_;
   std::string table_;
+  std::string binary_;
   pid_t pid_ = -1;
 };
 

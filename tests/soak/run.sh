@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Long profiles of the history suites (docs/testing.md, "History harness and checkers"):
+# the overlap storm and the crash soak for SECONDS each (default 600 = 10 min), with the same
+# checkers as the CI profile. Builds nothing: run after
+#   cmake --build build --target agentdraft_tests
+# Usage: tests/soak/run.sh [SECONDS] [BUILD_DIR]
+# Prints each suite's figures (ops, ok/fail/info, kills, violations per checker); exits
+# non-zero when a suite misses a floor or any checker reports a violation.
+set -euo pipefail
+seconds="${1:-600}"
+build="${2:-build}"
+binary="$build/tests/agentdraft_tests"
+[[ -x "$binary" ]] || binary="$build/tests/agentdraft_tests_history"
+if [[ ! -x "$binary" ]]; then
+  echo "no test binary in $build/tests: build agentdraft_tests first" >&2
+  exit 2
+fi
+status=0
+for suite in OverlapStorm CrashSoak; do
+  echo "== $suite, ${seconds} s"
+  AGENTDRAFT_STORM_SECONDS="$seconds" AGENTDRAFT_SOAK_SECONDS="$seconds" \
+    "$binary" --gtest_filter="$suite.*" 2>&1 | tee "/tmp/agentdraft-soak-$suite.log" |
+    grep -E '^\[history\]|^  C[0-9]|^  (conservation|store)|^\[ +(OK|FAILED) +\]' || true
+  grep -q '^\[  PASSED  \] 1 test' "/tmp/agentdraft-soak-$suite.log" || status=1
+done
+exit "$status"
