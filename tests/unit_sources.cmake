@@ -14,5 +14,8 @@ set(AGENTDRAFT_TEST_SOURCES_unit
   unit/aws_config_test.cc
   unit/sigv4_test.cc
   unit/webhook_deliverer_test.cc
+  support/crash_vfs.cc
+  powerloss/power_loss.cc
+  powerloss/power_loss_test.cc
 )
 set(AGENTDRAFT_TEST_LIBS_unit agentdraft_dynamo_client agentdraft_api agentdraft_race agentdraft_engine agentdraft_store agentdraft_common PkgConfig::SQLITE3)
