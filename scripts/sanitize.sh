@@ -35,7 +35,7 @@ for kind in "${kinds[@]}"; do
     -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g1" \
     -DAGENTDRAFT_NEGATIVE_CONTROLS=OFF "$option" "${launcher[@]}" >/dev/null
   cmake --build "$dir" -j "$(nproc)" --target agentdraft_tests_unit agentdraft_tests_store \
-    agentdraft_tests_e2e agentdraftd
+    agentdraft_tests_e2e agentdraftd agentdraft
   echo "sanitize.sh: $kind build took $((SECONDS - started)) s" >&2
 
   started=$SECONDS
