@@ -1,12 +1,8 @@
 #include "tests/support/fault_proxy.h"
 
-#include <arpa/inet.h>
-#include <dirent.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <httplib.h>
@@ -59,39 +55,32 @@ bool IsHopByHop(const std::string& name) {
   return false;
 }
 
-int PortOf(const sockaddr_storage& address) {
-  return address.ss_family == AF_INET ? ntohs(reinterpret_cast<const sockaddr_in&>(address).sin_port) : -1;
-}
+// The socket the current worker thread serves: cpp-httplib gives a handler no socket, so the
+// proxy's server notes it before serving the connection (handlers run on that same thread).
+thread_local int tls_served_socket = -1;
 
-// Closes, without a byte of answer, the accepted connection from 127.0.0.1:`remote_port` to
-// our `local_port`. cpp-httplib gives a handler no socket, so the socket is found among the
-// process's descriptors; dup2() puts /dev/null in its place, which closes the connection (the
-// client reads EOF) and lets the server's remaining writes and its close() land harmlessly.
-void CloseConnection(int local_port, int remote_port) {
-  DIR* fds = opendir("/proc/self/fd");
-  if (!fds) return;
-  const int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-  while (dirent* entry = readdir(fds)) {
-    const int fd = std::atoi(entry->d_name);
-    struct stat st {};
-    if (fd <= 2 || fd == dirfd(fds) || fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode)) continue;
-    sockaddr_storage local{}, peer{};
-    socklen_t local_size = sizeof local, peer_size = sizeof peer;
-    if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_size) != 0) continue;
-    if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peer_size) != 0) continue;
-    if (PortOf(local) == local_port && PortOf(peer) == remote_port) {
-      dup2(devnull, fd);
-      break;
-    }
+class ProxyServer : public httplib::Server {
+ private:
+  bool process_and_close_socket(socket_t sock) override {
+    tls_served_socket = sock;
+    return httplib::Server::process_and_close_socket(sock);
   }
-  if (devnull >= 0) close(devnull);
-  closedir(fds);
+};
+
+// Closes, without a byte of answer, the connection this handler is serving: dup2() puts
+// /dev/null in the socket's place, which closes the connection (the client reads EOF) and lets
+// the server's remaining writes and its close() land harmlessly.
+void CloseServedConnection() {
+  const int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (devnull < 0 || tls_served_socket < 0) return;
+  dup2(devnull, tls_served_socket);
+  close(devnull);
 }
 
 }  // namespace
 
 struct FaultProxy::Impl {
-  httplib::Server server;
+  ProxyServer server;
   std::thread thread;
   int port = 0;
   std::mutex mu;
@@ -154,7 +143,7 @@ Status FaultProxy::Start() {
         return AnswerError(res, 500, "InternalServerError", {{"message", "Internal server error (injected)"}});
       case Fault::kDropResponse:
         forward(req, res);
-        return CloseConnection(impl_->port, req.remote_port);
+        return CloseServedConnection();
     }
   };
   impl_->server.set_keep_alive_timeout(1);  // Stop() waits for idle keep-alive connections
