@@ -155,14 +155,21 @@ InProcessDaemon::InProcessDaemon() : clock_(FromMicros(1780315200LL * 1000000)) 
   api::ServerOptions options;
   options.max_body_bytes = 64 * 1024;
   options.port = 0;
+  options.threads = 1;
   server_ = std::make_unique<api::ApiServer>(*engine_, options,
                                              api::ApiServices{checkpointer_.get(), nullptr, webhooks_.get()});
-  // Bound but never accepting: httplib writes chunked answers only while its listener is open.
+  // httplib writes chunked answers only while its listener is open, so the listener is bound
+  // and served (nothing connects to it); Serve() also lets Drain() close it, which it does only
+  // for a listener that has run.
   if (auto bound = server_->Bind(); !bound.ok()) Fail("set-up: bind", bound.status().ToString());
+  serving_ = std::async(std::launch::async, [this] { server_->Serve(); });
 }
 
 InProcessDaemon::~InProcessDaemon() {
-  server_->Drain();  // closes the listener
+  // Drain() closes only a listener that is running: until Serve() has got that far, again.
+  do {
+    server_->Drain();
+  } while (serving_.wait_for(std::chrono::milliseconds(1)) != std::future_status::ready);
   server_.reset();
   engine_->Stop();
   engine_.reset();

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <future>
 #include <memory>
 #include <string>
 #include <vector>
@@ -52,8 +53,8 @@ bool ParseAnswers(const std::string& raw, std::vector<HttpAnswer>* answers);
 
 // One daemon, as daemon/main.cc assembles it, minus the event stream and the webhook
 // deliverer (nothing leaves the process). Time is a ManualClock that only Serve() moves. Its
-// TCP listener is bound to a free loopback port (httplib writes chunked answers only while it
-// is), but nothing connects to it: requests arrive through Serve().
+// TCP listener is bound to a free loopback port and served (httplib writes chunked answers
+// only while it is), but nothing connects to it: requests arrive through Serve().
 class InProcessDaemon {
  public:
   // A fresh daemon: one owner (with a session) and two agents, priority 1 and 2.
@@ -76,6 +77,7 @@ class InProcessDaemon {
   std::unique_ptr<audit::Checkpointer> checkpointer_;
   std::unique_ptr<webhooks::Webhooks> webhooks_;
   std::unique_ptr<api::ApiServer> server_;
+  std::future<void> serving_;  // the idle listener's accept loop
   std::vector<std::string> agent_keys_;
   std::string session_cookie_;
 };
