@@ -22,7 +22,7 @@ targets=("$@")
 for t in "${targets[@]}"; do
   case " ${all_targets[*]} " in *" $t "*) ;; *) echo "unknown target: $t (one of: ${all_targets[*]})" >&2; exit 2 ;; esac
 done
-build=${FUZZ_BUILD_DIR:-build-fuzz}
+build=$(realpath -m "${FUZZ_BUILD_DIR:-build-fuzz}")
 parallel=${FUZZ_PARALLEL:-1}
 niceness=${FUZZ_NICE:-10}
 
@@ -41,7 +41,7 @@ nice -n 5 cmake --build "$build" -j"${JOBS:-2}" --target "${targets[@]}"
 built=$(date +%s)
 echo "fuzz.sh: built in $((built - start)) s"
 
-artifacts="$root/$build/fuzz-artifacts"
+artifacts="$build/fuzz-artifacts"
 mkdir -p "$artifacts"
 work=$(mktemp -d /tmp/agentdraft-fuzz-run.XXXXXX)
 trap 'rm -rf "$work"' EXIT
@@ -65,7 +65,7 @@ run_one() {
               -artifact_prefix="$artifacts/$t-")
   [ -n "$dict" ] && args+=(-dict="$dict")
   local rc=0
-  nice -n "$niceness" "$root/$build/fuzz/$t" "${args[@]}" "$corpus" >"$work/$t.log" 2>&1 || rc=$?
+  nice -n "$niceness" "$build/fuzz/$t" "${args[@]}" "$corpus" >"$work/$t.log" 2>&1 || rc=$?
   echo "$rc" >"$work/$t.rc"
 }
 
