@@ -407,7 +407,15 @@ Result<Time> Parse(std::string_view text, std::string_view tz, Time now) {
 
 Result<Time> ParseFriendlyTime(std::string_view text, std::string_view tz, Time now) {
   try {
-    return Parse(text, tz, now);
+    auto t = Parse(text, tz, now);
+    // Far relative times and local dates in zones with large offsets can leave years
+    // 0000-9999 in UTC, where an RFC 3339 text of the result would not read back.
+    static const Time kFirst = FromMicros(-62167219200LL * 1000000);  // 0000-01-01T00:00:00Z
+    static const Time kEnd = FromMicros(253402300800LL * 1000000);    // 10000-01-01T00:00:00Z
+    if (t.ok() && (*t < kFirst || *t >= kEnd)) {
+      return Bad(text, "the time is outside years 0000-9999 in UTC");
+    }
+    return t;
   } catch (const std::exception& e) {
     // The date library throws on a broken tzdata file; nothing else here throws.
     return Status::Internal(std::string("time zone lookup failed: ") + e.what());

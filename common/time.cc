@@ -89,6 +89,14 @@ Result<Time> ParseRfc3339(std::string_view s) {
   if (se == 60) se = 59;  // a leap second is read as the second before it
   auto t = sys_days(ymd) + hours(h) + minutes(mi) + seconds(se) + microseconds(frac_us) -
            minutes(offset_min);
+  // An offset can carry a time out of years 0000–9999 in UTC ("9999-12-31T23:30:00-01:00"),
+  // where FormatRfc3339 would write a year that no RFC 3339 reader, this one included, reads.
+  static constexpr sys_days kFirstDay = sys_days(year{0} / January / 1);
+  static constexpr sys_days kEndDay = sys_days(year{10000} / January / 1);
+  if (t < kFirstDay || t >= kEndDay) {
+    return Status::InvalidArgument("time out of range: \"" + std::string(s.substr(0, 64)) +
+                                   "\" is outside years 0000-9999 in UTC");
+  }
   return Time(duration_cast<Duration>(t.time_since_epoch()));
 }
 

@@ -1,6 +1,7 @@
 #include "daemon/api/server.h"
 
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <utility>
@@ -151,6 +152,30 @@ void ApiServer::Serve() {
   // The socket's connections notice a stop within 100 ms (UnixSocketServer), so this join
   // is short; TCP keep-alive connections are not waited for (see the class comment).
   if (socket_thread.joinable()) socket_thread.detach();
+}
+
+namespace {
+// httplib keeps Server::process_request protected. A pointer to it, formed inside a subclass,
+// is a pointer to a member of httplib::Server, so ServeStream can run a listener's request
+// processing on a stream that is not a socket.
+struct RequestProcessing : httplib::Server {
+  static constexpr auto kProcess = &RequestProcessing::process_request;
+};
+}  // namespace
+
+void ApiServer::ServeStream(httplib::Stream& stream, bool owner_socket, int max_requests) {
+  httplib::Server& server = owner_socket ? static_cast<httplib::Server&>(unix_) : http_;
+  for (int i = 0; i < max_requests && stream.is_readable(); ++i) {
+    bool connection_closed = false;
+    const bool ok = (server.*RequestProcessing::kProcess)(
+        stream, /*close_connection=*/i + 1 == max_requests, connection_closed,
+        [owner_socket](httplib::Request& req) {
+          if (!owner_socket) return;
+          req.remote_addr = kUnixPeerAddr;  // as UnixSocketServer marks an allowed peer
+          req.remote_port = static_cast<int>(::getuid());
+        });
+    if (!ok || connection_closed) break;
+  }
 }
 
 void ApiServer::Drain() {

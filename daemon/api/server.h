@@ -85,6 +85,13 @@ class ApiServer {
   // The socket path bound, or "".
   const std::string& socket_path() const { return unix_.path(); }
 
+  // Answers the HTTP requests read from `stream`, one after another (at most `max_requests`),
+  // exactly as the TCP listener would, or with `owner_socket` as the Unix socket does for the
+  // daemon's own user; no socket is involved. For the fuzzers (fuzz/) and in-process tests.
+  // httplib streams chunked answers (the audit export) only while that listener is bound, so
+  // those need Bind() first, and the TCP side.
+  void ServeStream(httplib::Stream& stream, bool owner_socket, int max_requests);
+
  private:
   // Route registration with the in-flight guard that Drain() relies on.
   void Get(const std::string& pattern, httplib::Server::Handler handler);

@@ -62,7 +62,9 @@ std::string ErrorBody(std::string_view code, std::string_view message,
   nlohmann::json j = extra.is_object() ? extra : nlohmann::json::object();
   j["error"] = code;
   j["message"] = message;
-  return j.dump();
+  // Messages quote what the client sent (a path, a cut-off field value), which need not be
+  // UTF-8; nlohmann::json would throw on it, outside any handler when the answer is a 404.
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace agentdraft::engine

@@ -302,3 +302,29 @@ TEST(FriendlyTime, ParsedTimeFormatsBackAsTyped) {
 
 }  // namespace
 }  // namespace agentdraft
+
+namespace agentdraft {
+namespace {
+
+// Found by fuzz/time_fuzzer.cc: "0000-01-01T01:00" in Asia/Kathmandu (local mean time, +5:41:16
+// then) is an instant in year -1, which FormatRfc3339 wrote as "-001-12-31T19:18:44Z", a text
+// nothing reads back. Results outside years 0000-9999 in UTC are errors now.
+TEST(FriendlyTime, RejectsResultsOutsideYears0000To9999) {
+  const Time now = At("2026-06-10T15:00:00Z");
+  for (auto [text, tz] : {std::pair{"0000-01-01T01:00", "Asia/Kathmandu"},
+                          std::pair{"0000-01-01", "Europe/Berlin"},
+                          std::pair{"9999-12-31 23:30", "America/New_York"},
+                          std::pair{"+999999w", "UTC"}}) {
+    auto t = ParseFriendlyTime(text, tz, now);
+    ASSERT_FALSE(t.ok()) << text << " in " << tz << " = " << FormatRfc3339Micros(*t);
+    EXPECT_EQ(t.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(t.status().message().find("outside years 0000-9999"), std::string::npos)
+        << t.status().message();
+  }
+  auto edge = ParseFriendlyTime("9999-12-31 23:30", "UTC", now);
+  ASSERT_TRUE(edge.ok()) << edge.status().message();
+  EXPECT_EQ(FormatRfc3339(*edge), "9999-12-31T23:30:00Z");
+}
+
+}  // namespace
+}  // namespace agentdraft
