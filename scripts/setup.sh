@@ -11,6 +11,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev libcurl4-openssl-dev libsodium-dev libssl-dev libgoogle-perftools-dev
   libhowardhinnant-date-dev libtomlplusplus-dev
   sqlite3
+  # scripts/fuzz.sh: clang with libFuzzer and the sanitizer runtimes
+  clang libclang-rt-14-dev
 )
 
 # DynamoDB Local's runtime: a JRE and npm, fetched only when the machine has none of its own.

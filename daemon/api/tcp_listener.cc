@@ -16,8 +16,20 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 namespace agentdraft::api {
+
+bool ServeGuarded(const std::function<bool()>& serve) {
+  try {
+    return serve();
+  } catch (const std::exception& e) {
+    spdlog::error("a request escaped its handlers with an exception ({}); its connection is closed", e.what());
+  } catch (...) {
+    spdlog::error("a request escaped its handlers with an exception; its connection is closed");
+  }
+  return false;
+}
 
 namespace {
 
@@ -355,8 +367,10 @@ bool TcpServer::process_and_close_socket(socket_t sock) {
     if (got < head_len) break;  // cannot happen: the bytes were peeked
     stream.Begin(std::move(bytes), deadline);
     bool connection_closed = false;
-    ok = process_request(stream, /*close_connection=*/left == 1, connection_closed,
-                         [](httplib::Request&) {});
+    ok = ServeGuarded([&] {
+      return process_request(stream, /*close_connection=*/left == 1, connection_closed,
+                             [](httplib::Request&) {});
+    });
     if (!ok || connection_closed || stream.timed_out()) break;
   }
   ::shutdown(sock, SHUT_RDWR);

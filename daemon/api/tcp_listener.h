@@ -21,6 +21,8 @@
 // Thread-safety: as httplib::Server (bind and listen_after_bind on one thread, stop() from any).
 #pragma once
 
+#include <functional>
+
 #include <atomic>
 #include <chrono>
 #include <cstddef>
@@ -28,6 +30,11 @@
 #include <httplib.h>
 
 namespace agentdraft::api {
+
+// Runs one request's processing on a listener's worker thread. Routes and the error handlers
+// catch their own exceptions; anything that still escapes would reach a thread with no catch
+// and terminate the daemon, so it costs only its connection: logged, and false (close).
+bool ServeGuarded(const std::function<bool()>& serve);
 
 struct ConnectionLimits {
   int threads = 256;          // workers: connections served at once

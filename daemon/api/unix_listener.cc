@@ -14,6 +14,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "daemon/api/tcp_listener.h"
+
 namespace agentdraft::api {
 
 namespace {
@@ -203,11 +205,13 @@ bool UnixSocketServer::process_and_close_socket(socket_t sock) {
     }
     if (!readable) break;
     bool connection_closed = false;
-    ok = process_request(stream, /*close_connection=*/left == 1, connection_closed,
-                         [&cred](httplib::Request& req) {
-                           req.remote_addr = kUnixPeerAddr;
-                           req.remote_port = static_cast<int>(cred.uid);
-                         });
+    ok = ServeGuarded([&] {
+      return process_request(stream, /*close_connection=*/left == 1, connection_closed,
+                             [&cred](httplib::Request& req) {
+                               req.remote_addr = kUnixPeerAddr;
+                               req.remote_port = static_cast<int>(cred.uid);
+                             });
+    });
     if (!ok || connection_closed) break;
   }
   ::shutdown(sock, SHUT_RDWR);

@@ -55,32 +55,20 @@ bool IsHopByHop(const std::string& name) {
   return false;
 }
 
-// The socket the current worker thread serves: cpp-httplib gives a handler no socket, so the
-// proxy's server notes it before serving the connection (handlers run on that same thread).
-thread_local int tls_served_socket = -1;
-
-class ProxyServer : public httplib::Server {
- private:
-  bool process_and_close_socket(socket_t sock) override {
-    tls_served_socket = sock;
-    return httplib::Server::process_and_close_socket(sock);
-  }
-};
-
-// Closes, without a byte of answer, the connection this handler is serving: dup2() puts
-// /dev/null in the socket's place, which closes the connection (the client reads EOF) and lets
-// the server's remaining writes and its close() land harmlessly.
-void CloseServedConnection() {
-  const int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-  if (devnull < 0 || tls_served_socket < 0) return;
-  dup2(devnull, tls_served_socket);
-  close(devnull);
+// Lets DynamoDB's answer (already applied) get lost on the way back: the status line and headers
+// go out, then the body's provider fails, so the server closes the connection mid-response
+// and the client sees a transport error, exactly as if the connection had dropped.
+void DropAnswerBody(httplib::Response& res) {
+  const size_t length = std::max<size_t>(res.body.size(), 1);
+  res.body.clear();
+  res.set_content_provider(length, "application/x-amz-json-1.0",
+                           [](size_t, size_t, httplib::DataSink&) { return false; });
 }
 
 }  // namespace
 
 struct FaultProxy::Impl {
-  ProxyServer server;
+  httplib::Server server;
   std::thread thread;
   int port = 0;
   std::mutex mu;
@@ -143,7 +131,7 @@ Status FaultProxy::Start() {
         return AnswerError(res, 500, "InternalServerError", {{"message", "Internal server error (injected)"}});
       case Fault::kDropResponse:
         forward(req, res);
-        return CloseServedConnection();
+        return DropAnswerBody(res);
     }
   };
   impl_->server.set_keep_alive_timeout(1);  // Stop() waits for idle keep-alive connections
