@@ -10,8 +10,8 @@
 //                          forwarding;
 //   kThrottle            — answers 400 ProvisionedThroughputExceededException, without forwarding;
 //   kServerError         — answers 500 InternalServerError, without forwarding;
-//   kDropResponse        — forwards the request (so it is applied upstream), then closes the
-//                          connection without answering.
+//   kDropResponse        — forwards the request (so it is applied upstream), then sends the
+//                          answer's headers and closes the connection before its body.
 // Each queued fault is used once, in order. Counters say what happened.
 // Thread-safe.
 #pragma once
