@@ -201,7 +201,9 @@ int main(int argc, char** argv) {
   }
   owned_store.reset();  // finishes the writer's queue (SQLite: checkpoints, closes the database)
   spdlog::info("stopped");
-  spdlog::shutdown();
+  // Flush only: spdlog::shutdown() would free the logger that idle worker threads (below) may
+  // still touch; _Exit runs no destructors, so nothing is leaked.
+  spdlog::default_logger()->flush();
   std::fflush(stdout);
   // Idle keep-alive connections still hold cpp-httplib worker threads (until their 5 s
   // timeout); nothing is left to do for them, so leave without joining.
