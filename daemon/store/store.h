@@ -126,6 +126,9 @@ class Store {
 
   // --- Reads: committed (durable) state only. ---
 
+  // Everything the engine keeps in memory. Not necessarily one snapshot on a shared store, but
+  // never older than its `audit_head_seq`: the head is read first, so comparing heads
+  // (AuditHeadSeq) always tells a daemon when its view may lack something.
   virtual Result<LoadedState> Load() = 0;
 
   // The seq of the newest durable audit row (0 when the log is empty). Cheap.

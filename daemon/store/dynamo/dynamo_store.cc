@@ -398,6 +398,17 @@ Result<std::vector<json>> DynamoStore::QueryAll(const std::string& pk, const std
 
 Result<LoadedState> DynamoStore::Load() {
   LoadedState out;
+  // The head first: what is read after it is at least as new. Read last, a head could cover a
+  // write (an agent, a claim) that the earlier queries missed, and a daemon comparing heads
+  // would never reload to see it. Data newer than the head costs at most a conflict on the
+  // head's condition, then a reload.
+  auto head = GetItem("META", "HEAD");
+  if (!head.ok()) return head.status();
+  out.audit_head_hash = std::string(64, '0');
+  if (head->has_value() && (**head).contains("seq")) {
+    out.audit_head_seq = std::stoll((**head)["seq"]["N"].get<std::string>());
+    out.audit_head_hash = (**head)["hash"]["S"].get<std::string>();
+  }
   auto owners = QueryAll("OWNERS");
   if (!owners.ok()) return owners.status();
   for (const json& item : *owners) {
@@ -438,13 +449,6 @@ Result<LoadedState> DynamoStore::Load() {
   std::sort(out.rules.begin(), out.rules.end(), [](const RuleRecord& a, const RuleRecord& b) {
     return std::tie(a.created_at, a.id) < std::tie(b.created_at, b.id);
   });
-  auto head = GetItem("META", "HEAD");
-  if (!head.ok()) return head.status();
-  out.audit_head_hash = std::string(64, '0');
-  if (head->has_value() && (**head).contains("seq")) {
-    out.audit_head_seq = std::stoll((**head)["seq"]["N"].get<std::string>());
-    out.audit_head_hash = (**head)["hash"]["S"].get<std::string>();
-  }
   return out;
 }
 
