@@ -18,6 +18,8 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "daemon/api/socket_io.h"
+
 namespace agentdraft::api {
 
 bool ServeGuarded(const std::function<bool()>& serve) {
@@ -44,16 +46,6 @@ thread_local bool tls_timed_out = false;
 int MillisUntil(Clock::time_point deadline) {
   const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
   return static_cast<int>(std::max<int64_t>(0, left.count()));
-}
-
-// Waits until `fd` has `events`, up to `timeout_ms`.
-bool WaitFor(int fd, short events, int timeout_ms) {
-  pollfd p{fd, events, 0};
-  int r;
-  do {
-    r = ::poll(&p, 1, timeout_ms);
-  } while (r < 0 && errno == EINTR);
-  return r > 0;
 }
 
 // Writes a whole JSON error response (best effort: the peer may be gone) and says
@@ -191,19 +183,11 @@ class DeadlineStream final : public httplib::Stream {
       timed_out_ = tls_timed_out = true;
       return -1;
     }
-    ssize_t n;
-    do {
-      n = ::recv(fd_, ptr, size, 0);
-    } while (n < 0 && errno == EINTR);
-    return n;
+    return RecvRetrying(fd_, ptr, size);
   }
   ssize_t write(const char* ptr, size_t size) override {
     if (!is_writable()) return -1;
-    ssize_t n;
-    do {
-      n = ::send(fd_, ptr, size, MSG_NOSIGNAL);
-    } while (n < 0 && errno == EINTR);
-    return n;
+    return SendRetrying(fd_, ptr, size);
   }
   void get_remote_ip_and_port(std::string& ip, int& port) const override {
     sockaddr_storage addr{};

@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "daemon/api/socket_io.h"
 #include "daemon/api/tcp_listener.h"
 
 namespace agentdraft::api {
@@ -21,16 +22,6 @@ namespace agentdraft::api {
 namespace {
 
 std::string Errno(const std::string& what) { return what + ": " + std::strerror(errno); }
-
-// Waits until `fd` is readable (or writable), up to `timeout_ms`.
-bool WaitFor(int fd, short events, int timeout_ms) {
-  pollfd p{fd, events, 0};
-  int r;
-  do {
-    r = ::poll(&p, 1, timeout_ms);
-  } while (r < 0 && errno == EINTR);
-  return r > 0;
-}
 
 // A connected AF_UNIX socket as an httplib Stream, with httplib's read/write timeouts.
 class UnixStream final : public httplib::Stream {
@@ -43,19 +34,11 @@ class UnixStream final : public httplib::Stream {
   bool is_writable() const override { return WaitFor(fd_, POLLOUT, write_timeout_ms_); }
   ssize_t read(char* ptr, size_t size) override {
     if (!is_readable()) return -1;
-    ssize_t n;
-    do {
-      n = ::recv(fd_, ptr, size, 0);
-    } while (n < 0 && errno == EINTR);
-    return n;
+    return RecvRetrying(fd_, ptr, size);
   }
   ssize_t write(const char* ptr, size_t size) override {
     if (!is_writable()) return -1;
-    ssize_t n;
-    do {
-      n = ::send(fd_, ptr, size, MSG_NOSIGNAL);
-    } while (n < 0 && errno == EINTR);
-    return n;
+    return SendRetrying(fd_, ptr, size);
   }
   void get_remote_ip_and_port(std::string& ip, int& port) const override {
     ip = kUnixPeerAddr;
