@@ -12,6 +12,8 @@ namespace {
 constexpr size_t kMaxKeyLength = 255;
 constexpr size_t kMaxTitleLength = 500;
 constexpr size_t kMaxMetadataBytes = 16 * 1024;
+constexpr size_t kMaxNoteLength = 500;
+constexpr size_t kMaxProposedSlots = 5;
 constexpr Duration kMaxAvailabilityRange = std::chrono::hours(24 * 31);
 
 std::optional<Time> TimeField(const nlohmann::json& body, const char* field, bool required,
@@ -33,6 +35,13 @@ std::optional<Time> TimeField(const nlohmann::json& body, const char* field, boo
   return *t;
 }
 
+// Characters (code points) in `s`, which the JSON parser has checked is UTF-8.
+size_t Utf8Length(const std::string& s) {
+  size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80 ? 1 : 0;
+  return n;
+}
+
 std::optional<std::string> StringField(const nlohmann::json& body, const char* field,
                                        size_t max_length, std::vector<FieldProblem>& problems) {
   auto it = body.find(field);
@@ -42,20 +51,34 @@ std::optional<std::string> StringField(const nlohmann::json& body, const char* f
     return std::nullopt;
   }
   std::string v = it->get<std::string>();
-  if (v.size() > max_length) {
+  if (Utf8Length(v) > max_length) {
     problems.push_back({field, "is longer than " + std::to_string(max_length) + " characters"});
     return std::nullopt;
   }
   return v;
 }
 
-void CheckInterval(Time start, Time end, Duration max_claim, std::vector<FieldProblem>& problems) {
+void CheckInterval(Time start, Time end, Duration max_claim, std::vector<FieldProblem>& problems,
+                   const std::string& prefix = "") {
   if (end <= start) {
-    problems.push_back({"end", "must be after start"});
+    problems.push_back({prefix + "end", "must be after start"});
   } else if (end - start > max_claim) {
-    problems.push_back({"end", "the claim lasts " + FormatDuration(end - start) +
-                                   "; the maximum is " + FormatDuration(max_claim)});
+    problems.push_back({prefix + "end", "the claim lasts " + FormatDuration(end - start) +
+                                            "; the maximum is " + FormatDuration(max_claim)});
   }
+}
+
+// The idempotency key from the body's `idempotency_key` or the header (they must agree).
+std::string IdempotencyKey(const nlohmann::json& body, const std::string& header_key,
+                           std::vector<FieldProblem>& problems) {
+  auto key = StringField(body, "idempotency_key", kMaxKeyLength, problems);
+  if (key && !header_key.empty() && *key != header_key) {
+    problems.push_back({"idempotency_key", "differs from the Idempotency-Key header"});
+  }
+  if (!key && header_key.size() > kMaxKeyLength) {
+    problems.push_back({"idempotency_key", "is longer than 255 characters"});
+  }
+  return key ? *key : header_key;
 }
 }  // namespace
 
@@ -91,14 +114,7 @@ std::optional<engine::ClaimRequest> ParseClaimRequest(const nlohmann::json& body
   auto start = TimeField(body, "start", true, problems);
   auto end = TimeField(body, "end", true, problems);
   if (start && end) CheckInterval(*start, *end, max_claim, problems);
-  auto key = StringField(body, "idempotency_key", kMaxKeyLength, problems);
-  r.idempotency_key = key ? *key : header_key;
-  if (key && !header_key.empty() && *key != header_key) {
-    problems.push_back({"idempotency_key", "differs from the Idempotency-Key header"});
-  }
-  if (r.idempotency_key.size() > kMaxKeyLength) {
-    problems.push_back({"idempotency_key", "is longer than 255 characters"});
-  }
+  r.idempotency_key = IdempotencyKey(body, header_key, problems);
   if (auto it = body.find("metadata"); it != body.end() && !it->is_null()) {
     if (!it->is_object()) {
       problems.push_back({"metadata", "must be an object"});
@@ -136,6 +152,43 @@ std::optional<engine::ClaimRequest> ParseClaimRequest(const nlohmann::json& body
   }
   r.start = *start;
   r.end = *end;
+  return r;
+}
+
+std::optional<engine::CounterRequest> ParseCounterRequest(const nlohmann::json& body,
+                                                          const std::string& header_key,
+                                                          Duration max_claim, Outcome* error) {
+  std::vector<FieldProblem> problems;
+  engine::CounterRequest r;
+  auto proposed = body.find("proposed");
+  if (proposed == body.end() || proposed->is_null()) {
+    problems.push_back({"proposed", "is required (1 to 5 slots {start, end})"});
+  } else if (!proposed->is_array() || proposed->empty() || proposed->size() > kMaxProposedSlots) {
+    problems.push_back({"proposed", "must be an array of 1 to 5 slots {start, end}"});
+  } else {
+    for (size_t i = 0; i < proposed->size(); ++i) {
+      const nlohmann::json& slot = (*proposed)[i];
+      const std::string prefix = "proposed[" + std::to_string(i) + "].";
+      if (!slot.is_object()) {
+        problems.push_back({"proposed[" + std::to_string(i) + "]", "must be an object {start, end}"});
+        continue;
+      }
+      std::vector<FieldProblem> own;
+      auto start = TimeField(slot, "start", true, own);
+      auto end = TimeField(slot, "end", true, own);
+      for (FieldProblem& p : own) problems.push_back({prefix + p.field, std::move(p.problem)});
+      if (!start || !end) continue;
+      const size_t before = problems.size();
+      CheckInterval(*start, *end, max_claim, problems, prefix);
+      if (problems.size() == before) r.proposed.push_back({*start, *end});
+    }
+  }
+  if (auto note = StringField(body, "note", kMaxNoteLength, problems)) r.note = *note;
+  r.idempotency_key = IdempotencyKey(body, header_key, problems);
+  if (!problems.empty()) {
+    *error = ValidationError(problems);
+    return std::nullopt;
+  }
   return r;
 }
 

@@ -32,6 +32,12 @@ std::optional<engine::ClaimRequest> ParseClaimRequest(const nlohmann::json& body
                                                       const std::string& owner_id,
                                                       Duration max_claim, engine::Outcome* error);
 
+// The body of POST /v1/bookings/{id}/counter: `proposed` (1–5 {start, end}, each a valid
+// interval of at most `max_claim`), optional `note` (≤ 500 characters) and idempotency key.
+std::optional<engine::CounterRequest> ParseCounterRequest(const nlohmann::json& body,
+                                                          const std::string& header_key,
+                                                          Duration max_claim, engine::Outcome* error);
+
 // The query of GET /v1/availability (`params` as decoded key → value).
 std::optional<engine::AvailabilityQuery> ParseAvailabilityQuery(
     const std::multimap<std::string, std::string>& params, Duration max_claim,

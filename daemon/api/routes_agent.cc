@@ -124,6 +124,49 @@ void ApiServer::RegisterAgentRoutes() {
     Respond(res, {200, nlohmann::json{{"bookings", std::move(list)}}.dump()});
   });
 
+  // Counter-proposals: the losing agent proposes, the booking's agent (or the owner) accepts
+  // or rejects.
+  Post(R"(/v1/bookings/([^/]+)/counter)", [this](const httplib::Request& req, httplib::Response& res) {
+    auto p = RequireAgent(req, res, kWrite);
+    if (!p) return;
+    Outcome error;
+    auto body = ParseObject(req.body, &error);
+    if (!body) return Respond(res, error);
+    auto r = ParseCounterRequest(*body, req.get_header_value("Idempotency-Key"), engine_.options().max_claim, &error);
+    if (!r) return Respond(res, error);
+    const std::string id = req.matches[1];
+    Respond(res, Await([&](Done done) { engine_.ProposeCounter(*p, id, std::move(*r), std::move(done)); }));
+  });
+
+  Get(R"(/v1/bookings/([^/]+)/counters)", [this](const httplib::Request& req, httplib::Response& res) {
+    auto p = RequireAgentOrOwner(req, res, nullptr);
+    if (!p) return;
+    Respond(res, engine_.ListCounters(*p, req.matches[1]));
+  });
+
+  Post(R"(/v1/bookings/([^/]+)/counters/([^/]+)/accept)", [this](const httplib::Request& req, httplib::Response& res) {
+    auto p = RequireAgentOrOwner(req, res, kWrite);
+    if (!p) return;
+    Outcome error;
+    auto body = ParseObject(req.body.empty() ? "{}" : req.body, &error);
+    if (!body) return Respond(res, error);
+    auto index = body->find("slot_index");
+    if (index == body->end() || !index->is_number_integer()) {
+      return Respond(res, ValidationError({{"slot_index", "is required (an integer: the index of the proposed slot, from 0)"}}));
+    }
+    const int64_t slot = index->get<int64_t>();
+    const int slot_index = slot < 0 || slot > 1000 ? -1 : static_cast<int>(slot);
+    const std::string booking = req.matches[1], counter = req.matches[2];
+    Respond(res, Await([&](Done done) { engine_.AcceptCounter(*p, booking, counter, slot_index, std::move(done)); }));
+  });
+
+  Post(R"(/v1/bookings/([^/]+)/counters/([^/]+)/reject)", [this](const httplib::Request& req, httplib::Response& res) {
+    auto p = RequireAgentOrOwner(req, res, kWrite);
+    if (!p) return;
+    const std::string booking = req.matches[1], counter = req.matches[2];
+    Respond(res, Await([&](Done done) { engine_.RejectCounter(*p, booking, counter, std::move(done)); }));
+  });
+
   Get("/v1/availability", [this](const httplib::Request& req, httplib::Response& res) {
     auto p = RequireAgentOrOwner(req, res, kRead);
     if (!p) return;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <condition_variable>
 #include <deque>
@@ -151,6 +152,19 @@ std::string IpOf(const sockaddr_storage& addr, int* port) {
     *port = ntohs(a.sin6_port);
   }
   return ip;
+}
+
+// RFC 9112 §6.3: a request with neither Content-Length nor Transfer-Encoding has no body.
+// httplib would read a POST's body until the peer closes (so `curl -X POST` without -d waited
+// out the read timeout); such a head gets an explicit "Content-Length: 0" instead.
+void FrameBodylessRequest(std::string& head) {
+  std::string lower = head;
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (lower.find("\r\ncontent-length:") != std::string::npos ||
+      lower.find("\r\ntransfer-encoding:") != std::string::npos) {
+    return;
+  }
+  head.insert(head.size() - 2, "Content-Length: 0\r\n");  // before the blank line
 }
 
 // A TCP connection as an httplib Stream: the checked head is served from memory, the rest
@@ -349,6 +363,7 @@ bool TcpServer::process_and_close_socket(socket_t sock) {
       got += static_cast<size_t>(std::max<ssize_t>(0, n));
     }
     if (got < head_len) break;  // cannot happen: the bytes were peeked
+    FrameBodylessRequest(bytes);
     stream.Begin(std::move(bytes), deadline);
     bool connection_closed = false;
     ok = ServeGuarded([&] {

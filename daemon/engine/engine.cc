@@ -26,6 +26,16 @@ bool Principal::HasScope(std::string_view scope) const {
   return std::find(scopes.begin(), scopes.end(), scope) != scopes.end();
 }
 
+Outcome Error(int status, std::string_view code, std::string_view message, const nlohmann::json& extra) {
+  return {status, ErrorBody(code, message, extra)};
+}
+
+Outcome TooManyReplays() {
+  return Error(503, "unavailable",
+               "the calendar kept changing under this request (other daemons wrote first " +
+                   std::to_string(kMaxReplays) + " times); nothing was written — retry");
+}
+
 Outcome Await(const std::function<void(Done)>& call) {
   std::promise<Outcome> promise;
   std::future<Outcome> result = promise.get_future();
@@ -44,21 +54,6 @@ std::string Fingerprint(std::string_view op, const ClaimRequest& r) {
                       {"invitee", r.invitee},
                       {"hold_id", r.hold_id}};
   return Sha256Hex(j.dump());
-}
-
-Outcome Error(int status, std::string_view code, std::string_view message,
-              const nlohmann::json& extra = nlohmann::json::object()) {
-  return {status, ErrorBody(code, message, extra)};
-}
-
-// How often a request is run again because the store refused its step (another daemon
-// changed the calendar first) before it is answered 503.
-constexpr int kMaxReplays = 16;
-
-Outcome TooManyReplays() {
-  return Error(503, "unavailable",
-               "the calendar kept changing under this request (other daemons wrote first " +
-                   std::to_string(kMaxReplays) + " times); nothing was written — retry");
 }
 
 nlohmann::json IdList(const std::vector<ClaimRecord*>& claims) {
@@ -166,8 +161,9 @@ std::function<void(Done)> Engine::RetryOf(const Principal& p, const ClaimRequest
 }
 
 void Engine::Answer(Txn& txn, Done done, Outcome outcome, const Principal& p,
-                    const ClaimRequest& r, const std::string& fingerprint, bool is_hold) {
-  Txn::Answer a{std::move(done), outcome, "", fingerprint, RetryOf(p, r, is_hold)};
+                    const ClaimRequest& r, const std::string& fingerprint, bool is_hold,
+                    std::function<void(Done)> retry) {
+  Txn::Answer a{std::move(done), outcome, "", fingerprint, retry ? std::move(retry) : RetryOf(p, r, is_hold)};
   if (!r.idempotency_key.empty()) {
     a.idem_map_key = IdemMapKey(p.agent_id, r.idempotency_key);
     txn.decision.idempotency.push_back({p.agent_id, r.idempotency_key, fingerprint,
@@ -288,6 +284,7 @@ void Engine::RemoveClaim(Calendar& cal, ClaimRecord* claim, ClaimState state, Ti
   claim->ended_at = ended_at;
   claim->ended_by = ended_by;
   txn.decision.claims.push_back(*claim);
+  if (claim->kind == ClaimKind::kBooking) ExpireCountersLocked(cal, *claim, txn);
   if (claim->kind == ClaimKind::kHold) {
     auto it = cal.holds_by_agent.find(claim->agent_id);
     if (it != cal.holds_by_agent.end()) it->second.erase(claim->id);
@@ -307,12 +304,13 @@ void Engine::ExpireHold(Calendar& cal, ClaimRecord* hold, const BucketRange* kee
 // --- Judging a claim against the calendar ----------------------------------------------
 
 Engine::Verdict Engine::Evaluate(Calendar& cal, const store::AgentRecord& me,
-                                 const BucketRange& range, bool is_hold, Time now) {
+                                 const BucketRange& range, bool is_hold, Time now,
+                                 const ClaimRecord* moving) {
   Verdict v;
   std::vector<const ClaimRecord*> seen;
   for (int64_t b = range.first; b < range.last; ++b) {
     auto it = cal.occupancy.find(b);
-    if (it == cal.occupancy.end()) continue;
+    if (it == cal.occupancy.end() || it->second == moving) continue;
     ClaimRecord* o = it->second;
     // Negative control: another agent's booking is not looked at, as if the bucket were free.
     if (planted::Active(planted::Bug::kSkipOverlap) && o->kind == ClaimKind::kBooking &&
@@ -376,16 +374,16 @@ std::string ConflictMessage(const std::string& reason, const ClaimRecord& c,
          " already covers part of this interval";
 }
 
-// The payload of a row about a request, marked when the owner made it as the agent.
+}  // namespace
+
 nlohmann::json ActedBy(const Principal& p, nlohmann::json payload) {
   if (!p.acted_by.empty()) payload["acted_by"] = p.acted_by;
   return payload;
 }
-}  // namespace
 
 void Engine::Reject(Calendar& cal, const Principal& p, const ClaimRequest& r, bool is_hold,
                     Time arrival, const Verdict& v, const std::string& fingerprint, Done done,
-                    Txn& txn) {
+                    Txn& txn, std::function<void(Done)> retry) {
   const store::AgentRecord& me = agents_.at(p.agent_id);
   const ClaimRecord& c = *v.blocker;
   const store::AgentRecord& holder = agents_.at(c.agent_id);
@@ -410,14 +408,10 @@ void Engine::Reject(Calendar& cal, const Principal& p, const ClaimRequest& r, bo
                           {"audit_hash", row.hash}};
   txn.decision.audit.push_back(std::move(row));
   Answer(txn, std::move(done), Error(409, "outranked", ConflictMessage(v.reason, c, holder, me), extra), p, r,
-         fingerprint, is_hold);
+         fingerprint, is_hold, std::move(retry));
 }
 
 // --- Commit ----------------------------------------------------------------------------
-
-namespace {
-Outcome LookupError(const Status& s);
-}  // namespace
 
 std::optional<Outcome> Engine::NamedHoldProblemLocked(Calendar* cal, const Principal& p,
                                                       const ClaimRequest& r, Time now) {
@@ -524,6 +518,16 @@ bool Engine::DecideCommit(Calendar& cal, Pending& pending, Txn& txn) {
     return false;
   }
 
+  nlohmann::json body = PlaceBookingLocked(cal, p, r, pending.range, pending.arrival, v, txn, nullptr);
+  Answer(txn, std::move(pending.done), {201, body.dump()}, p, r, pending.fingerprint, /*is_hold=*/false);
+  return true;
+}
+
+nlohmann::json Engine::PlaceBookingLocked(Calendar& cal, const Principal& p, const ClaimRequest& r,
+                                          const BucketRange& range, Time arrival, const Verdict& v, Txn& txn,
+                                          ClaimRecord** placed) {
+  const store::AgentRecord& me = agents_.at(p.agent_id);
+  const Time now = clock_.Now();
   auto booking = std::make_unique<ClaimRecord>();
   booking->id = NewSortableId("bkg_", ToMicros(now) / 1000);
   booking->owner_id = cal.owner.id;
@@ -540,25 +544,25 @@ bool Engine::DecideCommit(Calendar& cal, Pending& pending, Txn& txn) {
   booking->idempotency_key = r.idempotency_key;
 
   // Bucket writes first, against the occupants as they are now.
-  for (int64_t b = pending.range.first; b < pending.range.last; ++b) {
+  for (int64_t b = range.first; b < range.last; ++b) {
     auto it = cal.occupancy.find(b);
     txn.decision.buckets.push_back(
         {cal.owner.id, b, it == cal.occupancy.end() ? "" : it->second->id, booking->id});
   }
   const nlohmann::json converted = IdList(v.convert), displaced = IdList(v.displace),
                        evicted = IdList(v.evict);
-  for (ClaimRecord* h : v.expired) ExpireHold(cal, h, &pending.range, txn);
+  for (ClaimRecord* h : v.expired) ExpireHold(cal, h, &range, txn);
   for (ClaimRecord* h : v.convert) {
     txn.decision.audit.push_back(chain_.Append(now, cal.owner.id, me.id, me.id, "hold.converted",
                                                h->id, {{"hold_id", h->id}, {"booking_id", booking->id}}));
-    RemoveClaim(cal, h, ClaimState::kConverted, now, booking->id, &pending.range, txn);
+    RemoveClaim(cal, h, ClaimState::kConverted, now, booking->id, &range, txn);
   }
   for (ClaimRecord* h : v.displace) {
     txn.decision.audit.push_back(chain_.Append(
         now, cal.owner.id, me.id, h->agent_id, "hold.displaced", h->id,
         {{"hold_id", h->id}, {"agent_id", h->agent_id}, {"displaced_by", booking->id},
          {"displaced_by_agent", me.id}}));
-    RemoveClaim(cal, h, ClaimState::kDisplaced, now, booking->id, &pending.range, txn);
+    RemoveClaim(cal, h, ClaimState::kDisplaced, now, booking->id, &range, txn);
   }
   for (ClaimRecord* b : v.evict) {
     txn.decision.audit.push_back(chain_.Append(
@@ -566,13 +570,13 @@ bool Engine::DecideCommit(Calendar& cal, Pending& pending, Txn& txn) {
         {{"booking_id", b->id}, {"agent_id", b->agent_id}, {"evicted_by", booking->id},
          {"evicted_by_agent", me.id}, {"created_at", FormatRfc3339(b->created_at)},
          {"frozen_at", FormatRfc3339(b->frozen_at)}}));
-    RemoveClaim(cal, b, ClaimState::kEvicted, now, booking->id, &pending.range, txn);
+    RemoveClaim(cal, b, ClaimState::kEvicted, now, booking->id, &range, txn);
   }
   store::AuditRecord row = chain_.Append(
       now, cal.owner.id, me.id, me.id, "booking.committed", booking->id,
       ActedBy(p, {{"agent_id", me.id}, {"priority", me.priority}, {"start", FormatRfc3339(r.start)},
                   {"end", FormatRfc3339(r.end)}, {"frozen_at", FormatRfc3339(booking->frozen_at)},
-                  {"arrived_at", FormatRfc3339Micros(pending.arrival)},
+                  {"arrived_at", FormatRfc3339Micros(arrival)},
                   {"converted_hold_ids", converted}, {"displaced_hold_ids", displaced},
                   {"evicted_booking_ids", evicted}}));
   nlohmann::json body = BookingJson(*booking, me.priority);
@@ -582,9 +586,9 @@ bool Engine::DecideCommit(Calendar& cal, Pending& pending, Txn& txn) {
   body["displaced_hold_ids"] = displaced;
   body["evicted_booking_ids"] = evicted;
   txn.decision.audit.push_back(std::move(row));
+  if (placed != nullptr) *placed = booking.get();
   InsertClaim(cal, std::move(booking), txn);
-  Answer(txn, std::move(pending.done), {201, body.dump()}, p, r, pending.fingerprint, /*is_hold=*/false);
-  return true;
+  return body;
 }
 
 // --- The tie window --------------------------------------------------------------------
@@ -785,12 +789,10 @@ Result<store::ClaimRecord> Engine::LookUpOwnClaim(const Principal& p, const std:
   return claim;
 }
 
-namespace {
 Outcome LookupError(const Status& s) {
   return s.code() == StatusCode::kNotFound ? Error(404, "not_found", s.message())
                                            : Error(503, "unavailable", s.message());
 }
-}  // namespace
 
 void Engine::EndByCaller(Calendar& cal, const Principal& p, ClaimRecord* claim, ClaimState state,
                          const char* audit_kind, Txn& txn) {

@@ -22,6 +22,7 @@
 #include <deque>
 #include <functional>
 #include <list>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -101,6 +102,15 @@ struct ClaimRequest {
   // Engine-internal: how often this request has been run again because the store refused
   // its step (another daemon changed the calendar first). Callers leave it 0.
   int attempt = 0;
+};
+
+// A counter-proposal, already parsed and validated by the API layer (1–5 slots, each
+// end > start and at most the maximum claim length; note at most 500 characters).
+struct CounterRequest {
+  std::vector<store::Slot> proposed;
+  std::string note;
+  std::string idempotency_key;  // "" = none
+  int attempt = 0;              // engine-internal, as ClaimRequest::attempt
 };
 
 struct AvailabilityQuery {
@@ -200,6 +210,29 @@ class Engine {
   void Release(const Principal& principal, const std::string& hold_id, Done done);
   // The booking's agent or the owner.
   void Cancel(const Principal& principal, const std::string& booking_id, Done done);
+  // --- Counter-proposals (DESIGN.md §2, docs/design.md "Counter-proposals"). ---
+  // Agent `p` offers the agent of booking `booking_id` (on p's calendar) other slots for it:
+  // 201 with the counter. 404 when the booking is not on p's calendar, 400 when it is p's own,
+  // 409 invalid_state when it is no longer committed, 422 counter_limit at 5 pending counters
+  // of p's on it. Idempotent by key like a commit.
+  void ProposeCounter(const Principal& p, const std::string& booking_id, CounterRequest r, Done done);
+  // The counters on booking `booking_id`: every one for its agent and the owner, the
+  // caller's own for any other agent of the calendar; 404 when the booking is not on it.
+  Outcome ListCounters(const Principal& p, const std::string& booking_id);
+  // The booking's agent (or the owner) takes slot `slot_index` of a pending counter: that slot
+  // is judged as a commit by the booking's agent, at once (rank, holds, bump window, rules),
+  // the booking itself not counting against it; if it wins, one decision makes the new
+  // booking, cancels the original (ended_by the new one) and marks the counter ACCEPTED; its
+  // other pending counters expire with the original. 201 {counter…, booking}; 409 outranked
+  // (the counter stays pending); 409 invalid_state when the counter or booking is no longer
+  // pending/committed; accepting again with the same slot answers 200 with the same result.
+  void AcceptCounter(const Principal& p, const std::string& booking_id, const std::string& counter_id,
+                     int slot_index, Done done);
+  // The booking's agent (or the owner) declines a pending counter: 200, REJECTED. Rejecting
+  // again is harmless; 409 invalid_state when it was accepted or expired.
+  void RejectCounter(const Principal& p, const std::string& booking_id, const std::string& counter_id,
+                     Done done);
+
   // Free slots from the engine's current view (committed bookings, unexpired holds).
   Outcome Availability(const Principal& principal, const AvailabilityQuery& query);
 
@@ -281,10 +314,19 @@ class Engine {
   bool DecideCommit(Calendar& cal, Pending& pending, Txn& txn);  // true when it won
   void DecideHold(Calendar& cal, const Principal& p, const ClaimRequest& r,
                   const std::string& fingerprint, Done done, Txn& txn);
+  // `moving`: a booking of `me`'s that does not count against the claim (the one a counter's
+  // acceptance moves).
   Verdict Evaluate(Calendar& cal, const store::AgentRecord& me, const BucketRange& range,
-                   bool is_hold, Time now);
+                   bool is_hold, Time now, const store::ClaimRecord* moving = nullptr);
+  // `retry` (null: the request as a commit or hold) runs the request again after a stale view.
   void Reject(Calendar& cal, const Principal& p, const ClaimRequest& r, bool is_hold,
-              Time arrival, const Verdict& v, const std::string& fingerprint, Done done, Txn& txn);
+              Time arrival, const Verdict& v, const std::string& fingerprint, Done done, Txn& txn,
+              std::function<void(Done)> retry = nullptr);
+  // Makes the booking `r` asks for, given a winning verdict: bucket writes, converted,
+  // displaced, evicted and expired claims, its audit row. Returns the 201 body.
+  nlohmann::json PlaceBookingLocked(Calendar& cal, const Principal& p, const ClaimRequest& r,
+                                    const BucketRange& range, Time arrival, const Verdict& v, Txn& txn,
+                                    store::ClaimRecord** placed);
   void InsertClaim(Calendar& cal, std::unique_ptr<store::ClaimRecord> claim, Txn& txn);
   // Takes `claim` out of the calendar; frees its buckets except those in `keep` (nullable:
   // free all), which the caller is about to give to a new claim.
@@ -296,11 +338,28 @@ class Engine {
                    store::ClaimState state, const char* audit_kind, Txn& txn);
   // Queues `outcome` for after the step is durable, with its idempotency record.
   void Answer(Txn& txn, Done done, Outcome outcome, const Principal& p, const ClaimRequest& r,
-              const std::string& fingerprint, bool is_hold);
+              const std::string& fingerprint, bool is_hold, std::function<void(Done)> retry = nullptr);
   // Runs a commit (or hold) again from the start; for Txn::Answer::retry.
   std::function<void(Done)> RetryOf(const Principal& p, const ClaimRequest& r, bool is_hold);
   void ReleaseAttempt(const Principal& p, const std::string& hold_id, Done done, int attempt);
   void CancelAttempt(const Principal& p, const std::string& booking_id, Done done, int attempt);
+  // Counters (engine_counters.cc).
+  void AcceptAttempt(const Principal& p, const std::string& booking_id, const std::string& counter_id,
+                     int slot_index, Done done, int attempt);
+  void RejectAttempt(const Principal& p, const std::string& booking_id, const std::string& counter_id,
+                     Done done, int attempt);
+  // Decides the acceptance of pending `counter` (in `open`, the pending counters of
+  // `original`) on slot `slot_index` (valid). REQUIRES mu_.
+  void AcceptLocked(Calendar& cal, const Principal& p, store::ClaimRecord* original,
+                    std::map<std::string, store::CounterRecord>& open, store::CounterRecord counter,
+                    int slot_index, Done done, std::function<void(Done)> retry);
+  // Pending counters on `booking` expire (it is leaving its committed state): audit rows and
+  // records into `txn`.
+  void ExpireCountersLocked(Calendar& cal, const store::ClaimRecord& booking, Txn& txn);
+  // A decided counter (not pending in memory) as the answer to accept/reject: the replay of
+  // an identical earlier answer, or 409 invalid_state / 404.
+  Outcome DecidedCounterOutcome(const Principal& p, const std::string& booking_id,
+                                const std::string& counter_id, std::optional<int> slot_index);
   // Runs the requests refused by a stale view again, after the reload. Takes no mu_.
   void RunReplays();
   // Shared stores: reloads when the store's audit head has moved past ours (another daemon
@@ -337,10 +396,13 @@ class Engine {
   // Why a commit's `hold_id` cannot be converted (not live, or not overlapping), or nullopt.
   std::optional<Outcome> NamedHoldProblemLocked(Calendar* cal, const Principal& p, const ClaimRequest& r,
                                                 Time now);
+  // `moving`: a booking that does not count (a counter's acceptance moves it).
   std::optional<Outcome> RuleViolationLocked(const Calendar& cal, const std::string& agent_id, Time start,
-                                             Time end, bool is_commit, Time now, bool caps_only = false);
-  // What the rules see of `cal`: its zone, now, and its committed bookings.
-  void FillRuleContextLocked(const Calendar& cal, Time now, RuleContext& ctx) const;
+                                             Time end, bool is_commit, Time now, bool caps_only = false,
+                                             const store::ClaimRecord* moving = nullptr);
+  // What the rules see of `cal`: its zone, now, and its committed bookings (but `moving`).
+  void FillRuleContextLocked(const Calendar& cal, Time now, RuleContext& ctx,
+                             const store::ClaimRecord* moving = nullptr) const;
   Result<Rule> ResolveRuleLocked(const std::string& owner_id, const nlohmann::json& body);
 
   // Owners, agents, loading (engine_admin.cc).

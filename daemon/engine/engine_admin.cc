@@ -92,6 +92,11 @@ Status Engine::LoadLocked() {
     if (c.kind == store::ClaimKind::kHold) cal->holds_by_agent[c.agent_id].insert(c.id);
     cal->active[c.id] = std::move(claim);
   }
+  for (const store::CounterRecord& c : loaded->open_counters) {
+    Calendar* cal = FindCalendar(c.owner_id);
+    // A pending counter lives only as long as its booking is committed.
+    if (cal != nullptr && cal->active.count(c.booking_id)) cal->open_counters[c.booking_id][c.id] = c;
+  }
   for (const store::RuleRecord& r : loaded->rules) {
     Calendar* cal = FindCalendar(r.owner_id);
     if (cal == nullptr) return Status::Internal("rule " + r.id + " of unknown owner " + r.owner_id);

@@ -2,6 +2,8 @@
 // agents, keys). Not part of the engine's interface.
 #pragma once
 
+#include <map>
+
 #include "daemon/engine/engine.h"
 #include "daemon/engine/rules.h"
 
@@ -28,6 +30,9 @@ struct Engine::Calendar {
   std::list<Pending> pending;
   std::vector<store::RuleRecord> rule_records;  // the owner's rules, in creation order
   std::vector<Rule> rules;                      // the same, parsed
+  // Pending counter-proposals, by booking id, then counter id. Only committed bookings have
+  // them: a booking leaving that state takes its counters with it (ExpireCountersLocked).
+  std::unordered_map<std::string, std::map<std::string, store::CounterRecord>> open_counters;
 };
 
 // What one engine step writes, and the answers to send once it is durable.
@@ -60,5 +65,19 @@ struct Engine::Verdict {
 };
 
 std::string IdemMapKey(const std::string& agent_id, const std::string& key);
+
+// --- Shared by the engine's files (defined in engine.cc). ---
+
+// How often a request is run again because the store refused its step (another daemon
+// changed the calendar first) before it is answered 503.
+constexpr int kMaxReplays = 16;
+
+Outcome Error(int status, std::string_view code, std::string_view message,
+              const nlohmann::json& extra = nlohmann::json::object());
+Outcome TooManyReplays();
+// 404 for NotFound, else 503.
+Outcome LookupError(const Status& s);
+// The payload of a row about a request, marked when the owner made it as the agent.
+nlohmann::json ActedBy(const Principal& p, nlohmann::json payload);
 
 }  // namespace agentdraft::engine

@@ -11,13 +11,14 @@ namespace agentdraft::engine {
 using store::ClaimKind;
 using store::ClaimRecord;
 
-void Engine::FillRuleContextLocked(const Calendar& cal, Time now, RuleContext& ctx) const {
+void Engine::FillRuleContextLocked(const Calendar& cal, Time now, RuleContext& ctx,
+                                   const ClaimRecord* moving) const {
   ctx.zone_name = cal.owner.settings.timezone.value_or("UTC");
   auto zone = ZoneFor(ctx.zone_name);
   ctx.zone = zone.ok() ? *zone : nullptr;
   if (!zone.ok()) ctx.zone_name = "UTC";
   ctx.now = now;
-  ctx.bookings = [&cal](Time from, Time to, const std::function<void(const ClaimRecord&)>& each) {
+  ctx.bookings = [&cal, moving](Time from, Time to, const std::function<void(const ClaimRecord&)>& each) {
     if (to <= from) return;
     const BucketRange range = BucketRange::Of(from, to);
     const ClaimRecord* last = nullptr;  // a claim occupies consecutive buckets
@@ -26,7 +27,8 @@ void Engine::FillRuleContextLocked(const Calendar& cal, Time now, RuleContext& c
       auto it = cal.occupancy.find(b);
       if (it == cal.occupancy.end() || it->second == last) continue;
       last = it->second;
-      if (last->kind == ClaimKind::kBooking && last->start < to && from < last->end && seen.insert(last).second) {
+      if (last->kind == ClaimKind::kBooking && last != moving && last->start < to && from < last->end &&
+          seen.insert(last).second) {
         each(*last);
       }
     }
@@ -34,10 +36,11 @@ void Engine::FillRuleContextLocked(const Calendar& cal, Time now, RuleContext& c
 }
 
 std::optional<Outcome> Engine::RuleViolationLocked(const Calendar& cal, const std::string& agent_id, Time start,
-                                                   Time end, bool is_commit, Time now, bool caps_only) {
+                                                   Time end, bool is_commit, Time now, bool caps_only,
+                                                   const ClaimRecord* moving) {
   if (cal.rules.empty()) return std::nullopt;
   RuleContext ctx;
-  FillRuleContextLocked(cal, now, ctx);
+  FillRuleContextLocked(cal, now, ctx, moving);
   std::optional<Violation> v;
   if (caps_only) {
     std::vector<Rule> caps;

@@ -44,6 +44,26 @@ nlohmann::json HoldJson(const store::ClaimRecord& h, int priority) {
   return j;
 }
 
+nlohmann::json CounterJson(const store::CounterRecord& c) {
+  nlohmann::json proposed = nlohmann::json::array();
+  for (const store::Slot& x : c.proposed) {
+    proposed.push_back({{"start", FormatRfc3339(x.start)}, {"end", FormatRfc3339(x.end)}});
+  }
+  nlohmann::json j = {{"counter_id", c.id},
+                      {"booking_id", c.booking_id},
+                      {"proposed", std::move(proposed)},
+                      {"status", store::CounterStateName(c.state)},
+                      {"agent_id", c.agent_id},
+                      {"booking_agent_id", c.booking_agent_id},
+                      {"user_id", c.owner_id},
+                      {"note", c.note},
+                      {"created_at", FormatRfc3339(c.created_at)}};
+  if (c.ended_at) j["ended_at"] = FormatRfc3339(*c.ended_at);
+  if (c.accepted_slot) j["accepted_slot"] = *c.accepted_slot;
+  if (!c.new_booking_id.empty()) j["new_booking_id"] = c.new_booking_id;
+  return j;
+}
+
 nlohmann::json AuditEventJson(const store::AuditRecord& r) {
   return {{"seq", r.seq},
           {"at", FormatRfc3339(r.at)},

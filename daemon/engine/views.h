@@ -16,6 +16,8 @@ namespace agentdraft::engine {
 nlohmann::json BookingJson(const store::ClaimRecord& booking, int agent_priority);
 // A hold as in the 201 of POST /v1/holds.
 nlohmann::json HoldJson(const store::ClaimRecord& hold, int agent_priority);
+// A counter-proposal as in the 201 of POST /v1/bookings/{id}/counter.
+nlohmann::json CounterJson(const store::CounterRecord& counter);
 // One row of GET /v1/audit.
 nlohmann::json AuditEventJson(const store::AuditRecord& row);
 

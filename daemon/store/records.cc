@@ -34,6 +34,27 @@ bool ParseClaimState(const std::string& name, ClaimState* out) {
 
 bool IsActive(ClaimState s) { return s == ClaimState::kCommitted || s == ClaimState::kHeld; }
 
+const char* CounterStateName(CounterState s) {
+  switch (s) {
+    case CounterState::kPending: return "PENDING";
+    case CounterState::kAccepted: return "ACCEPTED";
+    case CounterState::kRejected: return "REJECTED";
+    case CounterState::kExpired: return "EXPIRED";
+  }
+  return "PENDING";
+}
+
+bool ParseCounterState(const std::string& name, CounterState* out) {
+  for (CounterState s : {CounterState::kPending, CounterState::kAccepted, CounterState::kRejected,
+                         CounterState::kExpired}) {
+    if (name == CounterStateName(s)) {
+      *out = s;
+      return true;
+    }
+  }
+  return false;
+}
+
 const char* DeliveryStateName(DeliveryState s) {
   switch (s) {
     case DeliveryState::kPending: return "pending";

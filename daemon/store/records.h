@@ -132,6 +132,34 @@ struct RuleRecord {
   std::optional<Time> deleted_at;
 };
 
+// A counter-proposal (DESIGN.md §2): an agent that lost a slot to booking `booking_id` offers
+// its agent (the winner) 1–5 other slots for it. The winner accepts one (its booking moves
+// there: a new booking, the original cancelled, in one decision) or rejects; when the
+// booking ends any other way first, its pending counters expire.
+enum class CounterState { kPending, kAccepted, kRejected, kExpired };
+const char* CounterStateName(CounterState s);  // "PENDING", "ACCEPTED", "REJECTED", "EXPIRED"
+bool ParseCounterState(const std::string& name, CounterState* out);
+
+struct Slot {
+  Time start, end;  // [start, end)
+  bool operator==(const Slot&) const = default;
+};
+
+struct CounterRecord {
+  std::string id;  // "ctr_…"
+  std::string owner_id;
+  std::string booking_id;        // the booking the proposer lost to
+  std::string booking_agent_id;  // that booking's agent: the one who accepts or rejects
+  std::string agent_id;          // the proposer
+  std::vector<Slot> proposed;    // 1–5, in the proposer's order
+  std::string note;              // "" if none; at most 500 characters
+  CounterState state = CounterState::kPending;
+  Time created_at;
+  std::optional<Time> ended_at;  // when it left PENDING
+  std::optional<int> accepted_slot;  // ACCEPTED: the index into `proposed`
+  std::string new_booking_id;        // ACCEPTED: the booking made on that slot
+};
+
 enum class DeliveryState { kPending, kDelivered, kFailed };
 const char* DeliveryStateName(DeliveryState s);  // "pending", "delivered", "failed"
 bool ParseDeliveryState(const std::string& name, DeliveryState* out);

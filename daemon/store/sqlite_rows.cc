@@ -10,6 +10,9 @@ const char* const kAgentColumns =
 const char* const kClaimColumns =
     "id, owner_id, agent_id, kind, state, start_us, end_us, created_at, expires_at, frozen_at, "
     "ended_at, ended_by, metadata, title, invitee, idempotency_key";
+const char* const kCounterColumns =
+    "id, owner_id, booking_id, booking_agent_id, agent_id, proposed, note, state, created_at, "
+    "ended_at, accepted_slot, new_booking_id";
 const char* const kAuditColumns =
     "seq, at, owner_id, actor, subject, kind, resource, payload, prev_hash, hash";
 
@@ -81,6 +84,41 @@ ClaimRecord ClaimFromRow(const Stmt& s) {
   c.title = s.Text(13);
   c.invitee_json = s.Text(14);
   c.idempotency_key = s.Text(15);
+  return c;
+}
+
+std::string SlotsToJson(const std::vector<Slot>& slots) {
+  nlohmann::json j = nlohmann::json::array();
+  for (const Slot& x : slots) j.push_back({ToMicros(x.start), ToMicros(x.end)});
+  return j.dump();
+}
+
+std::vector<Slot> SlotsFromJson(const std::string& json) {
+  std::vector<Slot> out;
+  nlohmann::json j = nlohmann::json::parse(json, nullptr, false);
+  if (!j.is_array()) return out;
+  for (const auto& x : j) {
+    if (x.is_array() && x.size() == 2 && x[0].is_number_integer() && x[1].is_number_integer()) {
+      out.push_back({FromMicros(x[0].get<int64_t>()), FromMicros(x[1].get<int64_t>())});
+    }
+  }
+  return out;
+}
+
+CounterRecord CounterFromRow(const Stmt& s) {
+  CounterRecord c;
+  c.id = s.Text(0);
+  c.owner_id = s.Text(1);
+  c.booking_id = s.Text(2);
+  c.booking_agent_id = s.Text(3);
+  c.agent_id = s.Text(4);
+  c.proposed = SlotsFromJson(s.Text(5));
+  c.note = s.Text(6);
+  ParseCounterState(s.Text(7), &c.state);
+  c.created_at = FromMicros(s.Int(8));
+  c.ended_at = OptTime(s, 9);
+  if (!s.IsNull(10)) c.accepted_slot = static_cast<int>(s.Int(10));
+  c.new_booking_id = s.Text(11);
   return c;
 }
 

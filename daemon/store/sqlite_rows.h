@@ -3,6 +3,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "daemon/store/records.h"
 #include "daemon/store/sqlite_connection.h"
@@ -15,16 +16,21 @@ inline std::optional<int64_t> OptMicros(const std::optional<Time>& t) {
 
 std::string SettingsToJson(const OwnerSettings& s);
 OwnerSettings SettingsFromJson(const std::string& json);
+// A counter's proposed slots as [[start_us, end_us], …] and back.
+std::string SlotsToJson(const std::vector<Slot>& slots);
+std::vector<Slot> SlotsFromJson(const std::string& json);
 
 // Column lists for SELECTs, in the order the *FromRow functions read them.
 extern const char* const kOwnerColumns;
 extern const char* const kAgentColumns;
 extern const char* const kClaimColumns;
 extern const char* const kAuditColumns;
+extern const char* const kCounterColumns;
 
 OwnerRecord OwnerFromRow(const Stmt& s);
 AgentRecord AgentFromRow(const Stmt& s);
 ClaimRecord ClaimFromRow(const Stmt& s);
 AuditRecord AuditFromRow(const Stmt& s);
+CounterRecord CounterFromRow(const Stmt& s);
 
 }  // namespace agentdraft::store

@@ -137,6 +137,25 @@ CREATE TABLE rules (
   deleted_at INTEGER
 );
 )sql",
+      // 4: counter-proposals. `proposed` is a JSON array of [start_us, end_us] pairs.
+      R"sql(
+CREATE TABLE counters (
+  id               TEXT PRIMARY KEY NOT NULL,
+  owner_id         TEXT NOT NULL,
+  booking_id       TEXT NOT NULL,
+  booking_agent_id TEXT NOT NULL,
+  agent_id         TEXT NOT NULL,
+  proposed         TEXT NOT NULL,
+  note             TEXT NOT NULL,
+  state            TEXT NOT NULL CHECK (state IN ('PENDING', 'ACCEPTED', 'REJECTED', 'EXPIRED')),
+  created_at       INTEGER NOT NULL,
+  ended_at         INTEGER,
+  accepted_slot    INTEGER,
+  new_booking_id   TEXT NOT NULL
+);
+CREATE INDEX counters_by_booking ON counters (booking_id, created_at, id);
+CREATE INDEX counters_pending ON counters (owner_id) WHERE state = 'PENDING';
+)sql",
   };
   return kMigrations;
 }

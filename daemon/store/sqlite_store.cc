@@ -383,6 +383,19 @@ Status SqliteStore::ApplyOne(const Decision& d, int64_t* audit_head) {
         .Bind(6, ToMicros(r.updated_at)).Bind(7, OptMicros(r.deleted_at));
     if (Status st = Run(c, s, "rule " + r.id); !st.ok()) return st;
   }
+  for (const CounterRecord& r : d.counters) {
+    PREPARE(s, c,
+            "INSERT OR REPLACE INTO counters (id, owner_id, booking_id, booking_agent_id, agent_id, "
+            "proposed, note, state, created_at, ended_at, accepted_slot, new_booking_id) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
+    s.Bind(1, r.id).Bind(2, r.owner_id).Bind(3, r.booking_id).Bind(4, r.booking_agent_id)
+        .Bind(5, r.agent_id).Bind(6, SlotsToJson(r.proposed)).Bind(7, r.note)
+        .Bind(8, std::string(CounterStateName(r.state))).Bind(9, ToMicros(r.created_at))
+        .Bind(10, OptMicros(r.ended_at))
+        .Bind(11, r.accepted_slot ? std::optional<int64_t>(*r.accepted_slot) : std::nullopt)
+        .Bind(12, r.new_booking_id);
+    if (Status st = Run(c, s, "counter " + r.id); !st.ok()) return st;
+  }
   for (const WebhookDelivery& r : d.deliveries) {
     PREPARE(s, c,
             "INSERT OR REPLACE INTO webhook_deliveries (id, subscription_id, owner_id, audit_seq, "

@@ -78,6 +78,10 @@ Result<LoadedState> SqliteStore::Load() {
     }
   }
   {
+    PREPARE_READ(s, c, std::string("SELECT ") + kCounterColumns + " FROM counters WHERE state = 'PENDING'");
+    if (Status st = EachRow(*c, s, [&] { out.open_counters.push_back(CounterFromRow(s)); }); !st.ok()) return st;
+  }
+  {
     PREPARE_READ(s, c, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1");
     out.audit_head_hash = std::string(64, '0');
     if (Status st = EachRow(*c, s, [&] {
@@ -229,6 +233,17 @@ Result<std::optional<CheckpointRecord>> SqliteStore::LatestCheckpoint() {
       !st.ok()) {
     return st;
   }
+  return out;
+}
+
+Result<std::vector<CounterRecord>> SqliteStore::ListCounters(const std::string& owner_id,
+                                                             const std::string& booking_id) {
+  auto c = Reader();
+  PREPARE_READ(s, c, std::string("SELECT ") + kCounterColumns +
+                         " FROM counters WHERE booking_id = ? AND owner_id = ? ORDER BY created_at, id");
+  s.Bind(1, booking_id).Bind(2, owner_id);
+  std::vector<CounterRecord> out;
+  if (Status st = EachRow(*c, s, [&] { out.push_back(CounterFromRow(s)); }); !st.ok()) return st;
   return out;
 }
 

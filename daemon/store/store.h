@@ -52,6 +52,8 @@ struct Decision {
   std::vector<WebhookSubscription> subscriptions;  // inserted or replaced whole by id
   std::vector<WebhookDelivery> deliveries;    // inserted or replaced whole by id
   std::vector<RuleRecord> rules;              // inserted or replaced whole by id (deleting sets deleted_at)
+  std::vector<CounterRecord> counters;        // inserted or replaced whole by id (its owner and
+                                              // booking never change)
   // When the engine decided (its clock). A store that can check time-based conditions itself
   // (DynamoDB: a hold's expiry, a booking's bump window) judges them at this time.
   Time decided_at;
@@ -65,6 +67,8 @@ struct LoadedState {
   std::vector<ClaimRecord> active_claims;  // state kCommitted or kHeld (expired holds included),
                                            // of the owners in `owners`
   std::vector<RuleRecord> rules;           // not deleted, in creation order: by (created_at, id)
+  std::vector<CounterRecord> open_counters;  // state kPending, of the owners in `owners`, in
+                                             // no particular order
   int64_t audit_head_seq = 0;              // 0 when the log is empty
   std::string audit_head_hash;             // 64 zeros when the log is empty
 };
@@ -163,6 +167,11 @@ class Store {
   virtual Result<std::vector<CheckpointRecord>> ListCheckpoints() = 0;
   // The newest checkpoint (the largest size), or nullopt when none has been signed.
   virtual Result<std::optional<CheckpointRecord>> LatestCheckpoint() = 0;
+
+  // The counter-proposals made on booking `booking_id` of `owner_id`'s calendar, in creation
+  // order: by (created_at, id). Empty when there are none.
+  virtual Result<std::vector<CounterRecord>> ListCounters(const std::string& owner_id,
+                                                          const std::string& booking_id) = 0;
 
   // Subscriptions not deleted; of one owner, or of all when `owner_id` is "". In
   // (created_at, id) order.

@@ -2,8 +2,10 @@
 //
 // The paths: commit; hold; convert (an agent commits over its own hold); bump (a commit that
 // evicts a lower-ranked booking inside its bump window); displace (a commit that displaces a
-// lower-ranked hold). Every ordered pair (X, Y) of them is fired at once — two threads released
-// by a barrier, each with its connection already open — on overlapping slots, many times:
+// lower-ranked hold); counter-accept (an agent accepts a counter-proposal that moves its
+// booking onto the slot). Every ordered pair (X, Y) of them is fired at once — two threads
+// released by a barrier, each with its connection already open — on overlapping slots, many
+// times:
 //
 //   minutes   0        15        30        45
 //   X         [====== request =====)                 X by H (priority 1), then by M
@@ -12,18 +14,18 @@
 //                                 [ Y's setup )
 //
 // A setup is what the path needs first: convert, the actor's own hold; bump, a booking of L
-// (priority 3); displace, a hold of L. The requests share [15, 30), which is free, so they race
-// for it; the setups do not overlap each other. Tie window 0: nobody waits.
+// (priority 3); displace, a hold of L; counter-accept, a booking of the actor's and L's
+// counter-proposal to move it onto the request's interval (which overlaps the booking itself).
+// The requests share [15, 30), which is free, so they race for it; the setups do not overlap
+// each other. Tie window 0: nobody waits.
 //
 // Pass: no 5xx and no other status than 201 and 409; every success is legal (a bump evicts
 // only a lower-ranked booking before its frozen_at, a displacement only a hold it may displace,
-// a conversion only the actor's own hold; the bump, displace and convert paths, when they
-// succeed, did what they are named for); when both succeed, the second removed the first; and
-// the final state, read from the daemon's own SQLite file, holds exactly the claims the
-// answers leave alive, with no two of them sharing a bucket.
-//
-// Counter-proposals (counter-accept) are not implemented in agentdraft, so that path is not
-// here.
+// a conversion only the actor's own hold; the bump, displace, convert and counter-accept paths,
+// when they succeed, did what they are named for — an accepted counter cancelled the booking it
+// moved); when both succeed, the second removed the first; and the final state, read from the
+// daemon's own SQLite file, holds exactly the claims the answers leave alive, with no two of
+// them sharing a bucket.
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -38,9 +40,10 @@
 namespace agentdraft::testing {
 namespace {
 
-enum class Path { kCommit, kHold, kConvert, kBump, kDisplace };
-constexpr Path kPaths[] = {Path::kCommit, Path::kHold, Path::kConvert, Path::kBump, Path::kDisplace};
-constexpr int kReps = 30;
+enum class Path { kCommit, kHold, kConvert, kBump, kDisplace, kCounterAccept };
+constexpr Path kPaths[] = {Path::kCommit, Path::kHold,     Path::kConvert,
+                           Path::kBump,   Path::kDisplace, Path::kCounterAccept};
+constexpr int kReps = 20;
 constexpr int64_t kRegionMinutes = 60;  // each (pair, rep) gets a region of its own
 
 const char* PathName(Path p) {
@@ -50,6 +53,7 @@ const char* PathName(Path p) {
     case Path::kConvert: return "convert";
     case Path::kBump: return "bump";
     case Path::kDisplace: return "displace";
+    case Path::kCounterAccept: return "counter-accept";
   }
   return "?";
 }
@@ -111,6 +115,26 @@ class PathPairs : public E2eTest {
     s.body = r->Json().ok() ? *r->Json() : nlohmann::json{{"raw", r->body}};
     return s;
   }
+  // Accepts slot 0 of `counter` on `booking` as `agent`. A 201's body becomes the booking it
+  // made (with its converted, displaced and evicted lists), like a commit's.
+  Shot SendAccept(const TestAgent& agent, const std::string& booking, const std::string& counter) {
+    Shot s;
+    auto r = clients_.at(agent.id).Post("/v1/bookings/" + booking + "/counters/" + counter + "/accept",
+                                        {{"slot_index", 0}});
+    if (!r.ok()) {
+      s.error = r.status().ToString();
+      return s;
+    }
+    s.status = r->status;
+    s.body = r->Json().ok() ? *r->Json() : nlohmann::json{{"raw", r->body}};
+    if (s.status == 201 && s.body.contains("booking")) {
+      if (s.body.value("status", "") != "ACCEPTED" || s.body.value("booking_id", "") != booking) {
+        s.error = "an accepted counter answered " + s.body.dump();
+      }
+      s.body = nlohmann::json(s.body["booking"]);
+    }
+    return s;
+  }
   void Remember(const Shot& s, const TestAgent& agent, bool hold, int64_t from, int64_t to) {
     if (s.status != 201) return;
     const std::string id = s.body.value(hold ? "hold_id" : "booking_id", "");
@@ -120,14 +144,23 @@ class PathPairs : public E2eTest {
 
   // The setup `path` needs on [from, to) before `actor` runs it; "" when none. Fails the test
   // if the setup is refused.
-  std::string Setup(Path path, const TestAgent& actor, int64_t from, int64_t to) {
-    if (path != Path::kConvert && path != Path::kBump && path != Path::kDisplace) return "";
-    const TestAgent& who = path == Path::kConvert ? actor : l_;
-    const bool hold = path != Path::kBump;
+  // For counter-accept, `request` is the interval the counter proposes.
+  std::string Setup(Path path, const TestAgent& actor, int64_t from, int64_t to,
+                    std::pair<int64_t, int64_t> request) {
+    if (path == Path::kCommit || path == Path::kHold) return "";
+    const TestAgent& who = path == Path::kConvert || path == Path::kCounterAccept ? actor : l_;
+    const bool hold = path == Path::kConvert || path == Path::kDisplace;
     Shot s = Send(who, hold, from, to);
     EXPECT_EQ(s.status, 201) << PathName(path) << " setup: " << s.body.dump() << s.error;
     Remember(s, who, hold, from, to);
-    return s.body.value(hold ? "hold_id" : "booking_id", "");
+    const std::string id = s.body.value(hold ? "hold_id" : "booking_id", "");
+    if (path == Path::kCounterAccept && !id.empty()) {
+      auto r = clients_.at(l_.id).Post("/v1/bookings/" + id + "/counter",
+                                       {{"proposed", {{{"start", At(request.first)}, {"end", At(request.second)}}}}});
+      EXPECT_TRUE(r.ok() && r->status == 201) << (r.ok() ? r->body : r.status().ToString());
+      if (r.ok() && r->status == 201) counter_of_[id] = r->Json()->value("counter_id", "");
+    }
+    return id;
   }
 
   // Live claims (COMMITTED, or HELD and unexpired) in [from, to) minutes, read from the
@@ -160,19 +193,27 @@ class PathPairs : public E2eTest {
       const TestAgent* agent;
       int64_t from, to;
       std::string setup;
+      std::string counter;  // counter-accept: the counter on `setup` to accept
       Shot shot;
     };
     // The setups (X's on [0, 15), Y's on [30, 45)), then the race for [15, 30).
-    const std::string setup_x = Setup(px, ax, b, b + 15);
-    const std::string setup_y = Setup(py, ay, b + 30, b + 45);
-    Side sides[2] = {{px, &ax, b, b + 30, setup_x, {}}, {py, &ay, b + 15, b + 45, setup_y, {}}};
+    const std::string setup_x = Setup(px, ax, b, b + 15, {b, b + 30});
+    const std::string setup_y = Setup(py, ay, b + 30, b + 45, {b + 15, b + 45});
+    auto counter_of = [&](const std::string& setup) {
+      auto it = counter_of_.find(setup);
+      return it == counter_of_.end() ? std::string() : it->second;
+    };
+    Side sides[2] = {{px, &ax, b, b + 30, setup_x, counter_of(setup_x), {}},
+                     {py, &ay, b + 15, b + 45, setup_y, counter_of(setup_y), {}}};
     std::barrier go(2);
     std::vector<std::thread> threads;
     for (Side& side : sides) {
       threads.emplace_back([&go, this, s = &side] {
         go.arrive_and_wait();
-        s->shot = Send(*s->agent, s->path == Path::kHold, s->from, s->to,
-                       s->path == Path::kConvert ? s->setup : "");
+        s->shot = s->path == Path::kCounterAccept
+                      ? SendAccept(*s->agent, s->setup, s->counter)
+                      : Send(*s->agent, s->path == Path::kHold, s->from, s->to,
+                             s->path == Path::kConvert ? s->setup : "");
       });
     }
     for (auto& t : threads) t.join();
@@ -228,7 +269,12 @@ class PathPairs : public E2eTest {
           failures.push_back(who + "converted " + v + ", not its own hold");
         }
       }
-      // The named paths did what they are named for.
+      // The named paths did what they are named for. An accepted counter cancelled the booking
+      // it moved (its setup), in the same decision.
+      if (s.path == Path::kCounterAccept) {
+        removed.insert(s.setup);
+        continue;
+      }
       const std::vector<std::string> took =
           list(s.path == Path::kBump ? "evicted_booking_ids"
                : s.path == Path::kDisplace ? "displaced_hold_ids" : "converted_hold_ids");
@@ -268,6 +314,7 @@ class PathPairs : public E2eTest {
   TestAgent h_, m_, l_;
   std::map<std::string, ApiClient> clients_;  // by agent id
   std::map<std::string, Known> known_;        // by claim id
+  std::map<std::string, std::string> counter_of_;  // counter-accept setups: booking → counter
   sqlite3* db_ = nullptr;
 };
 

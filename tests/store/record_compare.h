@@ -144,6 +144,23 @@ inline Fields FieldsOf(const RuleRecord& r) {
           {"deleted_at", FieldText(r.deleted_at)}};
 }
 
+inline Fields FieldsOf(const CounterRecord& r) {
+  std::string proposed;
+  for (const Slot& x : r.proposed) proposed += "[" + FieldText(x.start) + ", " + FieldText(x.end) + ")";
+  return {{"id", r.id},
+          {"owner_id", r.owner_id},
+          {"booking_id", r.booking_id},
+          {"booking_agent_id", r.booking_agent_id},
+          {"agent_id", r.agent_id},
+          {"proposed", proposed},
+          {"note", r.note},
+          {"state", CounterStateName(r.state)},
+          {"created_at", FieldText(r.created_at)},
+          {"ended_at", FieldText(r.ended_at)},
+          {"accepted_slot", FieldText(r.accepted_slot)},
+          {"new_booking_id", r.new_booking_id}};
+}
+
 template <typename R>
 std::string Key(const R& r) {
   return FieldsOf(r)[0].second;

@@ -194,6 +194,22 @@ RuleRecord Rule(const std::string& id, const std::string& owner_id, Time created
           std::nullopt};
 }
 
+CounterRecord Counter(const std::string& id, const std::string& owner_id, const std::string& booking_id,
+                      Time created_at, CounterState state = CounterState::kPending) {
+  CounterRecord c;
+  c.id = id;
+  c.owner_id = owner_id;
+  c.booking_id = booking_id;
+  c.booking_agent_id = "agt_1";
+  c.agent_id = "agt_2";
+  c.proposed = {{At(600, 1), At(900)}, {At(1200), At(1500, 7)}};
+  c.note = "could you take the later one? — ünïcode";
+  c.state = state;
+  c.created_at = created_at;
+  if (state != CounterState::kPending) c.ended_at = created_at + Duration(5);
+  return c;
+}
+
 // --- Whole-store snapshots ---------------------------------------------------------------------
 
 // Buckets the snapshot reads (the tests below use no others).
@@ -211,6 +227,7 @@ std::string Snapshot(Store& s) {
   for (const auto& r : SortedById(loaded.agents)) line("agent", Render(r));
   for (const auto& r : SortedById(loaded.active_claims)) line("active", Render(r));
   for (const auto& r : loaded.rules) line("rule", Render(r));
+  for (const auto& r : SortedById(loaded.open_counters)) line("open counter", Render(r));
   line("head", std::to_string(loaded.audit_head_seq) + " " + loaded.audit_head_hash);
   for (const std::string owner : {"usr_1", "usr_2", "usr_3"}) {
     ClaimQuery q;
@@ -219,6 +236,9 @@ std::string Snapshot(Store& s) {
     for (const auto& r : MUST(s.ListClaims(q))) line("claim", Render(r));
     for (int64_t b : kSnapshotBuckets) {
       line("bucket", owner + "/" + std::to_string(b) + "=" + MUST(s.GetBucket(owner, b)));
+    }
+    for (const std::string booking : {"bkg_a", "bkg_b"}) {
+      for (const auto& r : MUST(s.ListCounters(owner, booking))) line("counter", Render(r));
     }
   }
   AuditQuery aq;
@@ -261,6 +281,7 @@ Decision Seed() {
   d.subscriptions = {Subscription("sub_1", "usr_1")};
   d.deliveries = {Delivery("dlv_1", "sub_1", "usr_1", 1)};
   d.rules = {Rule("rul_1", "usr_1", At(8))};
+  d.counters = {Counter("ctr_1", "usr_1", "bkg_a", At(8))};
   return d;
 }
 
@@ -293,6 +314,8 @@ Decision ChangeEverything() {
   RuleRecord rule = Rule("rul_1", "usr_1", At(8));
   rule.deleted_at = At(9, 9);
   d.rules = {rule, Rule("rul_2", "usr_2", At(9))};
+  CounterRecord expired = Counter("ctr_1", "usr_1", "bkg_a", At(8), CounterState::kExpired);
+  d.counters = {expired, Counter("ctr_2", "usr_1", "bkg_b", At(9))};
   return d;
 }
 
@@ -343,6 +366,8 @@ TEST_P(StoreContract, ApplyWritesEveryKindOfRecordAndReadsThemBackExactly) {
   EXPECT_RECORDS_EQ(seed.checkpoints, MUST(store().ListCheckpoints()));
   EXPECT_RECORDS_EQ(seed.subscriptions, MUST(store().ListSubscriptions("usr_1")));
   EXPECT_RECORDS_EQ(seed.deliveries, MUST(store().ListDeliveries({})));
+  EXPECT_RECORDS_EQ(seed.counters, MUST(store().ListCounters("usr_1", "bkg_a")));
+  EXPECT_RECORDS_EQ(seed.counters, loaded.open_counters);
 }
 
 TEST_P(StoreContract, ADecisionChangingEverythingLandsWhole) {
@@ -372,6 +397,8 @@ TEST_P(StoreContract, ADecisionChangingEverythingLandsWhole) {
   EXPECT_RECORDS_EQ(std::vector<WebhookSubscription>{d.subscriptions[1]},
                     MUST(store().ListSubscriptions("")));
   EXPECT_RECORDS_EQ(d.deliveries, MUST(store().ListDeliveries({})));
+  EXPECT_RECORDS_EQ(std::vector<CounterRecord>{d.counters[0]}, MUST(store().ListCounters("usr_1", "bkg_a")));
+  EXPECT_RECORDS_EQ(std::vector<CounterRecord>{d.counters[1]}, loaded.open_counters);
 }
 
 // --- Atomicity: a decision whose condition fails writes nothing --------------------------------
@@ -867,6 +894,39 @@ TEST_P(StoreContract, LoadReturnsActiveClaimsIncludingExpiredHolds) {
   ASSERT_OK(store().ApplySync({.claims = claims, .owners = {Owner("usr_1"), Owner("usr_2")}}));
   EXPECT_RECORDS_EQ(SortedById(std::vector<ClaimRecord>{claims[0], claims[3], stale}),
                     SortedById(MUST(store().Load()).active_claims));
+}
+
+TEST_P(StoreContract, CountersAreListedPerBookingInCreationOrderAndReplacedWhole) {
+  const CounterRecord late = Counter("ctr_a", "usr_1", "bkg_a", At(10)),
+                      early = Counter("ctr_b", "usr_1", "bkg_a", At(5)),
+                      other = Counter("ctr_c", "usr_1", "bkg_ab", At(7)),
+                      elsewhere = Counter("ctr_d", "usr_2", "bkg_a", At(1));
+  ASSERT_OK(store().ApplySync({.counters = {late, other}}));
+  ASSERT_OK(store().ApplySync({.counters = {early, elsewhere}}));
+  EXPECT_RECORDS_EQ((std::vector<CounterRecord>{early, late}), MUST(store().ListCounters("usr_1", "bkg_a")));
+  EXPECT_RECORDS_EQ(std::vector<CounterRecord>{other}, MUST(store().ListCounters("usr_1", "bkg_ab")));
+  EXPECT_RECORDS_EQ(std::vector<CounterRecord>{elsewhere}, MUST(store().ListCounters("usr_2", "bkg_a")));
+  EXPECT_TRUE(MUST(store().ListCounters("usr_1", "bkg_none")).empty());
+
+  CounterRecord accepted = late;
+  accepted.state = CounterState::kAccepted;
+  accepted.ended_at = At(11, 1);
+  accepted.accepted_slot = 0;  // an explicit 0 stays set
+  accepted.new_booking_id = "bkg_new";
+  ASSERT_OK(store().ApplySync({.counters = {accepted}}));
+  EXPECT_RECORDS_EQ((std::vector<CounterRecord>{early, accepted}), MUST(store().ListCounters("usr_1", "bkg_a")));
+}
+
+TEST_P(StoreContract, LoadReturnsPendingCountersOnly) {
+  std::vector<CounterRecord> counters;
+  for (CounterState s : {CounterState::kPending, CounterState::kAccepted, CounterState::kRejected,
+                         CounterState::kExpired}) {
+    counters.push_back(Counter(std::string("ctr_") + CounterStateName(s), "usr_1", "bkg_a", At(10), s));
+  }
+  counters.push_back(Counter("ctr_other_owner", "usr_2", "bkg_b", At(10)));
+  ASSERT_OK(store().ApplySync({.owners = {Owner("usr_1"), Owner("usr_2")}, .counters = counters}));
+  EXPECT_RECORDS_EQ(SortedById(std::vector<CounterRecord>{counters[0], counters[4]}),
+                    SortedById(MUST(store().Load()).open_counters));
 }
 
 TEST_P(StoreContract, LoadReturnsRulesNotDeletedInCreationOrder) {

@@ -242,4 +242,42 @@ void FromJson(const json& j, SessionRecord* r) {
   r->expires_at = At(j, "expires_at");
 }
 
+json ToJson(const CounterRecord& r) {
+  json slots = json::array();
+  for (const Slot& x : r.proposed) slots.push_back({Us(x.start), Us(x.end)});
+  json j = {{"id", r.id},
+            {"owner_id", r.owner_id},
+            {"booking_id", r.booking_id},
+            {"booking_agent_id", r.booking_agent_id},
+            {"agent_id", r.agent_id},
+            {"proposed", slots},
+            {"note", r.note},
+            {"state", CounterStateName(r.state)},
+            {"created_at", Us(r.created_at)},
+            {"new_booking_id", r.new_booking_id}};
+  PutOptional(j, "ended_at", r.ended_at);
+  if (r.accepted_slot) j["accepted_slot"] = *r.accepted_slot;
+  return j;
+}
+
+void FromJson(const json& j, CounterRecord* r) {
+  r->id = j.at("id");
+  r->owner_id = j.at("owner_id");
+  r->booking_id = j.at("booking_id");
+  r->booking_agent_id = j.at("booking_agent_id");
+  r->agent_id = j.at("agent_id");
+  r->proposed.clear();
+  for (const json& x : j.at("proposed")) {
+    r->proposed.push_back({FromMicros(x.at(0).get<int64_t>()), FromMicros(x.at(1).get<int64_t>())});
+  }
+  r->note = j.at("note");
+  if (!ParseCounterState(j.at("state").get<std::string>(), &r->state)) {
+    throw json::other_error::create(501, "unknown counter state " + j.at("state").dump(), nullptr);
+  }
+  r->created_at = At(j, "created_at");
+  r->ended_at = OptionalAt(j, "ended_at");
+  r->accepted_slot = j.contains("accepted_slot") ? std::optional<int>(j.at("accepted_slot").get<int>()) : std::nullopt;
+  r->new_booking_id = j.at("new_booking_id");
+}
+
 }  // namespace agentdraft::store::dynamo

@@ -19,6 +19,7 @@ nlohmann::json ToJson(const WebhookSubscription& r);
 nlohmann::json ToJson(const WebhookDelivery& r);
 nlohmann::json ToJson(const RuleRecord& r);
 nlohmann::json ToJson(const SessionRecord& r);
+nlohmann::json ToJson(const CounterRecord& r);
 
 // Each throws nlohmann::json::exception on a malformed object; callers turn that into a
 // Status naming the item.
@@ -32,5 +33,6 @@ void FromJson(const nlohmann::json& j, WebhookSubscription* r);
 void FromJson(const nlohmann::json& j, WebhookDelivery* r);
 void FromJson(const nlohmann::json& j, RuleRecord* r);
 void FromJson(const nlohmann::json& j, SessionRecord* r);
+void FromJson(const nlohmann::json& j, CounterRecord* r);
 
 }  // namespace agentdraft::store::dynamo

@@ -35,6 +35,9 @@ int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0
 std::string PagePk(const std::string& owner, int64_t page) { return "BKT#" + owner + "#" + std::to_string(page); }
 std::string ClaimPk(const std::string& owner) { return "CAL#" + owner; }
 std::string ClaimSk(const std::string& id) { return "C#" + id; }
+// An owner's counter-proposals, grouped by booking: "CTR#usr_…" / "bkg_…#ctr_…".
+std::string CounterPk(const std::string& owner) { return "CTR#" + owner; }
+std::string CounterSk(const std::string& booking, const std::string& id) { return booking + "#" + id; }
 std::string IdemPk(const std::string& agent, const std::string& key) { return "IDEM#" + agent + "#" + key; }
 std::string DeliverySk(int64_t seq, const std::string& sub) { return Pad(seq) + "#" + sub; }
 
@@ -314,6 +317,11 @@ Result<json> DynamoStore::BuildTransaction(const Decision& d) const {
     for (const auto& r : records) by_sk[sk_of(r)] = Item(pk, sk_of(r), dynamo::ToJson(r));
     for (auto& [sk, item] : by_sk) items.push_back({{"Put", {{"TableName", table}, {"Item", item}}}});
   };
+  for (const CounterRecord& r : d.counters) {
+    json item = Item(CounterPk(r.owner_id), CounterSk(r.booking_id, r.id), dynamo::ToJson(r));
+    item["st"] = S(CounterStateName(r.state));
+    items.push_back({{"Put", {{"TableName", table}, {"Item", item}}}});
+  }
   put_all(d.owners, "OWNERS", [](const OwnerRecord& r) { return r.id; });
   put_all(d.agents, "AGENTS", [](const AgentRecord& r) { return r.id; });
   put_all(d.rules, "RULES", [](const RuleRecord& r) { return r.id; });
@@ -437,6 +445,16 @@ Result<LoadedState> DynamoStore::Load() {
       auto c = Decode<ClaimRecord>(item);
       if (!c.ok()) return c.status();
       out.active_claims.push_back(std::move(*c));
+    }
+  }
+  for (const OwnerRecord& o : out.owners) {
+    auto counters = QueryAll(CounterPk(o.id));
+    if (!counters.ok()) return counters.status();
+    for (const json& item : *counters) {
+      if ((item.contains("st") ? item["st"].value("S", "") : "") != "PENDING") continue;
+      auto c = Decode<CounterRecord>(item);
+      if (!c.ok()) return c.status();
+      out.open_counters.push_back(std::move(*c));
     }
   }
   auto rules = QueryAll("RULES");
@@ -579,6 +597,29 @@ Result<std::optional<CheckpointRecord>> DynamoStore::LatestCheckpoint() {
   auto r = Decode<CheckpointRecord>(items->front());
   if (!r.ok()) return r.status();
   return std::optional<CheckpointRecord>(std::move(*r));
+}
+
+Result<std::vector<CounterRecord>> DynamoStore::ListCounters(const std::string& owner_id,
+                                                             const std::string& booking_id) {
+  const std::string prefix = booking_id + "#";
+  std::vector<CounterRecord> out;
+  Status failed;
+  Status s = QueryPages(CounterPk(owner_id), prefix, /*forward=*/true, 0, [&](json& item) {
+    if (item["sk"].value("S", "").rfind(prefix, 0) != 0) return false;  // past this booking's
+    auto c = Decode<CounterRecord>(item);
+    if (!c.ok()) {
+      failed = c.status();
+      return false;
+    }
+    out.push_back(std::move(*c));
+    return true;
+  });
+  if (!s.ok()) return s;
+  if (!failed.ok()) return failed;
+  std::sort(out.begin(), out.end(), [](const CounterRecord& a, const CounterRecord& b) {
+    return std::tie(a.created_at, a.id) < std::tie(b.created_at, b.id);
+  });
+  return out;
 }
 
 Result<std::vector<WebhookSubscription>> DynamoStore::ListSubscriptions(const std::string& owner_id) {

@@ -87,6 +87,8 @@ class DynamoStore final : public Store {
   Result<std::optional<SessionRecord>> GetSession(const std::string& token_hash) override;
   Result<std::vector<CheckpointRecord>> ListCheckpoints() override;
   Result<std::optional<CheckpointRecord>> LatestCheckpoint() override;
+  Result<std::vector<CounterRecord>> ListCounters(const std::string& owner_id,
+                                                  const std::string& booking_id) override;
   Result<std::vector<WebhookSubscription>> ListSubscriptions(const std::string& owner_id) override;
   Result<std::vector<WebhookDelivery>> ListDeliveries(const DeliveryQuery& q) override;
 
