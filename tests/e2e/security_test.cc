@@ -233,6 +233,28 @@ TEST_F(SecurityTest, OversizedBodiesAndHeadersAreRefusedWithJsonAndChangeNothing
   EXPECT_EQ(ca.Post("/v1/bookings", big)->status, 201);
 }
 
+// RFC 9112 §6.3: a request with neither Content-Length nor Transfer-Encoding has no body, so
+// `curl -X POST …/reject` (no -d) is answered at once instead of waiting out the read timeout.
+TEST_F(SecurityTest, APostWithoutContentLengthHasAnEmptyBodyAndIsAnsweredAtOnce) {
+  StartDaemon({"--dev", "--read-timeout", "60s"});
+  TestAgent a = owner_->AddAgent("a", 1);
+  RawConnection raw(port());
+  ASSERT_TRUE(raw.connected());
+  raw.Send("POST /v1/bookings/bkg_nosuch/counters/ctr_nosuch/reject HTTP/1.1\r\nHost: x\r\n"
+           "Authorization: Bearer " + a.key + "\r\nConnection: close\r\n\r\n");
+  bool closed = false;
+  const std::string answer = raw.ReadUntilClosed(milliseconds(30000), &closed);
+  EXPECT_EQ(answer.rfind("HTTP/1.1 404", 0), 0u) << answer;  // not a 408 after 60 s
+  EXPECT_EQ(BodyOf(answer).value("error", ""), "not_found");
+  // An empty POST body where JSON is expected is a 400 naming it, not a wait either.
+  RawConnection commit(port());
+  commit.Send("POST /v1/bookings HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + a.key +
+              "\r\nConnection: close\r\n\r\n");
+  const std::string refused = commit.ReadUntilClosed(milliseconds(30000), &closed);
+  EXPECT_EQ(refused.rfind("HTTP/1.1 400", 0), 0u) << refused;
+  EXPECT_EQ(BodyOf(refused).value("error", ""), "validation_error");
+}
+
 TEST_F(SecurityTest, SlowClientsAreCutAfterTheReadTimeoutAndDoNotBlockOthers) {
   StartDaemon({"--dev", "--read-timeout", "1s", "--threads", "16", "--max-connections", "16"});
   TestAgent a = owner_->AddAgent("a", 1);
