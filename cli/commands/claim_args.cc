@@ -18,6 +18,27 @@ void AddClaimArgs(CLI::App* command, ClaimArgs& args) {
   command->add_option("--metadata", args.metadata, "a JSON object stored with the claim");
 }
 
+CliResult<Duration> ReadDuration(const std::string& text) {
+  // "1h30m" is friendlier than ParseDuration's single unit: add the parts up.
+  Duration total{0};
+  size_t i = 0;
+  bool ok = !text.empty();
+  while (ok && i < text.size()) {
+    size_t j = i;
+    while (j < text.size() && (std::isdigit(static_cast<unsigned char>(text[j])) || text[j] == '.')) ++j;
+    size_t k = j;
+    while (k < text.size() && std::isalpha(static_cast<unsigned char>(text[k]))) ++k;
+    auto part = ParseDuration(text.substr(i, k - i));
+    if (j == i || k == j || !part.ok()) ok = false;
+    else total += *part;
+    i = k;
+  }
+  if (!ok || total <= Duration(0)) {
+    return UsageProblem("--duration: cannot read \"" + text + "\" (e.g. 30m, 1h, 1h30m)");
+  }
+  return total;
+}
+
 CliResult<nlohmann::json> BuildClaimBody(Context& ctx, const ClaimArgs& args, std::string* summary) {
   if (!args.duration.empty() && !args.end.empty()) {
     return UsageProblem("give --duration or --end, not both");
@@ -31,25 +52,9 @@ CliResult<nlohmann::json> BuildClaimBody(Context& ctx, const ClaimArgs& args, st
     if (!e.ok()) return e.error();
     end = *e;
   } else {
-    std::string text = args.duration.empty() ? "30m" : args.duration;
-    // "1h30m" is friendlier than ParseDuration's single unit: add the parts up.
-    Duration total{0};
-    size_t i = 0;
-    bool ok = !text.empty();
-    while (ok && i < text.size()) {
-      size_t j = i;
-      while (j < text.size() && (std::isdigit(static_cast<unsigned char>(text[j])) || text[j] == '.')) ++j;
-      size_t k = j;
-      while (k < text.size() && std::isalpha(static_cast<unsigned char>(text[k]))) ++k;
-      auto part = ParseDuration(text.substr(i, k - i));
-      if (j == i || k == j || !part.ok()) ok = false;
-      else total += *part;
-      i = k;
-    }
-    if (!ok || total <= Duration(0)) {
-      return UsageProblem("--duration: cannot read \"" + text + "\" (e.g. 30m, 1h, 1h30m)");
-    }
-    end = *start + total;
+    auto total = ReadDuration(args.duration.empty() ? "30m" : args.duration);
+    if (!total.ok()) return total.error();
+    end = *start + *total;
   }
   if (end <= *start) return UsageProblem("the end must be after the start");
   nlohmann::json body = {{"start", FormatRfc3339(*start)}, {"end", FormatRfc3339(end)}};

@@ -29,6 +29,9 @@ void AddClaimArgs(CLI::App* command, ClaimArgs& args);
 // on a conflict, says how to find a free slot.
 ExitCode RunClaim(Context& ctx, const ClaimArgs& args, bool hold);
 
+// A --duration: "30m", "1h", "1h30m"; a usage error otherwise.
+CliResult<Duration> ReadDuration(const std::string& text);
+
 // The request body: {"start", "end", "idempotency_key"?, "metadata"?, …}; a usage error when
 // a time or the metadata cannot be read. `*summary` gets "Tue … 16:00 → 16:30 (30m)".
 CliResult<nlohmann::json> BuildClaimBody(Context& ctx, const ClaimArgs& args, std::string* summary);

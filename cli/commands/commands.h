@@ -26,6 +26,7 @@ void RegisterHold(CLI::App& app, CommandSet& set);
 void RegisterRelease(CLI::App& app, CommandSet& set);
 void RegisterCancel(CLI::App& app, CommandSet& set);
 void RegisterBookings(CLI::App& app, CommandSet& set);
+void RegisterCounters(CLI::App& app, CommandSet& set);
 void RegisterAvailability(CLI::App& app, CommandSet& set);
 void RegisterWhoami(CLI::App& app, CommandSet& set);
 void RegisterAgents(CLI::App& app, CommandSet& set);

@@ -177,6 +177,59 @@ TEST_F(CliTest, CommitConflictCancelAndBookingsOverHttpWithKeys) {
   EXPECT_EQ(AsAgent(sales, {"commit", At(15), "--end", At(45)}).exit_code, 0);
 }
 
+TEST_F(CliTest, CountersProposeListAcceptAndRejectMatchTheApi) {
+  const std::string exec = AddAgent("exec", 1);
+  const std::string sales = AddAgent("sales", 2);
+  ProcessResult won = AsAgent(exec, {"commit", At(0), "-d", "30m", "--json"});
+  ASSERT_EQ(won.exit_code, 0) << won.err;
+  const std::string booking = Parse(won)["booking_id"];
+  ASSERT_EQ(AsAgent(sales, {"commit", At(0), "-d", "30m"}).exit_code, 3);
+
+  ProcessResult proposed = AsAgent(sales, {"counters", "propose", booking, "--slot", At(60), "--slot", At(120),
+                                           "-d", "45m", "--note", "mornings are full", "--json"});
+  ASSERT_EQ(proposed.exit_code, 0) << proposed.err;
+  const json counter = Parse(proposed);
+  EXPECT_EQ(counter["proposed"][1]["start"], At(120));
+  EXPECT_EQ(counter["proposed"][1]["end"], At(165));
+  EXPECT_EQ(counter["note"], "mornings are full");
+  const std::string id = counter["counter_id"];
+
+  ProcessResult listed = AsAgent(exec, {"counters", "list", booking, "--json"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_EQ(Parse(listed), Body(Http(exec).Get("/v1/bookings/" + booking + "/counters")));
+  ProcessResult table = AsAgent(exec, {"counters", "list", booking});
+  EXPECT_NE(table.out.find(id), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("PENDING"), std::string::npos) << table.out;
+
+  // Only the booking's agent answers: the proposer gets exit 7 (not found for it).
+  EXPECT_EQ(AsAgent(sales, {"counters", "accept", booking, id}).exit_code, 7);
+  // A slot the winner cannot take is a conflict: exit 3, the counter still pending.
+  const std::string rival = AddAgent("rival", 1);
+  ASSERT_EQ(Run({"agents", "set-priority", "exec", "2"}).exit_code, 0);
+  ASSERT_EQ(AsAgent(rival, {"commit", At(60), "-d", "45m"}).exit_code, 0);
+  EXPECT_EQ(AsAgent(exec, {"counters", "accept", booking, id, "--slot-index", "0"}).exit_code, 3);
+  ProcessResult accepted = AsAgent(exec, {"counters", "accept", booking, id, "-i", "1", "--json"});
+  ASSERT_EQ(accepted.exit_code, 0) << accepted.err;
+  const json moved = Parse(accepted);
+  EXPECT_EQ(moved["status"], "ACCEPTED");
+  EXPECT_EQ(moved["booking"]["start"], At(120));
+  EXPECT_EQ(Body(Http(exec).Get("/v1/bookings/" + booking))["status"], "CANCELLED");
+
+  // Rejecting: a second counter on the moved booking, declined by the owner over the socket.
+  const std::string moved_id = moved["booking"]["booking_id"];
+  ProcessResult second = AsAgent(sales, {"counters", "propose", moved_id, "-s", At(300), "--json"});
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  ProcessResult rejected = Run({"counters", "reject", moved_id, Parse(second)["counter_id"], "--json"});
+  ASSERT_EQ(rejected.exit_code, 0) << rejected.err;
+  EXPECT_EQ(Parse(rejected)["status"], "REJECTED");
+  // Usage errors: no --slot, six of them.
+  EXPECT_EQ(AsAgent(sales, {"counters", "propose", moved_id}).exit_code, 2);
+  EXPECT_EQ(AsAgent(sales, {"counters", "propose", moved_id, "-s", At(1), "-s", At(2), "-s", At(3), "-s", At(4),
+                            "-s", At(5), "-s", At(6)})
+                .exit_code,
+            2);
+}
+
 TEST_F(CliTest, HoldsReleaseAndTheHoldLimitIsExitFour) {
   const std::string bot = AddAgent("bot", 1);
   ASSERT_EQ(Run({"settings", "set", "max-holds=1"}).exit_code, 0);
