@@ -5,8 +5,8 @@
 // Input: up to 6 segments separated by "\n~~~\n", each one or more raw HTTP requests. A segment
 // that starts with "@unix\n" comes through the owner's Unix socket. In a segment, "$KEY1" and
 // "$KEY2" become the API keys of the agents of priority 1 and 2, "$SESSION" the owner's session
-// cookie, and "$ID" the "id" (or "booking_id", "hold_id") of the last answer that had one (so a seed can create, then
-// cancel). "HEAD " becomes "GET " (see below).
+// cookie, "$ID" the "id" (or "booking_id", "hold_id") of the last answer that had one (so a seed can create, then
+// cancel), and "$CTR" the last "counter_id". "HEAD " becomes "GET " (see below).
 //
 // Findings (abort): a crash or sanitizer report; a 5xx (except 503 from /v1/events, which this
 // daemon does not serve); a 4xx whose body is not a JSON object with string "error" and
@@ -68,7 +68,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size > 16 * 1024) return -1;  // larger inputs add nothing but time
   const std::string input(reinterpret_cast<const char*>(data), size);
   agentdraft::fuzz::InProcessDaemon daemon;
-  std::string last_id = "none";
+  std::string last_id = "none", last_counter = "none";
   for (std::string segment : Segments(input)) {
     bool owner_socket = false;
     if (segment.rfind("@unix\n", 0) == 0) {
@@ -79,6 +79,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     ReplaceAll(segment, "$KEY2", daemon.agent_key(1));
     ReplaceAll(segment, "$SESSION", daemon.session_cookie());
     ReplaceAll(segment, "$ID", last_id);
+    ReplaceAll(segment, "$CTR", last_counter);
     // A HEAD answer announces a Content-Length it does not send, so pipelined answers after it
     // cannot be told apart; httplib serves HEAD as GET minus the body, so ask GET instead.
     ReplaceAll(segment, "HEAD ", "GET ");
@@ -95,6 +96,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       for (const char* field : {"id", "booking_id", "hold_id"}) {
         if (j.contains(field) && j[field].is_string()) last_id = j[field].get<std::string>();
       }
+      if (j.contains("counter_id") && j["counter_id"].is_string()) last_counter = j["counter_id"].get<std::string>();
     }
   }
   return 0;
