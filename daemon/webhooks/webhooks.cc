@@ -26,6 +26,8 @@ const std::vector<std::string>& Webhooks::EventTypes() {
       "booking.*",         "booking.committed",  "booking.rejected",  "booking.cancelled",
       "booking.evicted",   "hold.*",             "hold.created",      "hold.rejected",
       "hold.released",     "hold.expired",       "hold.displaced",    "hold.converted",
+      "counter.*",         "counter.proposed",   "counter.accepted",  "counter.rejected",
+      "counter.expired",
       "agent.*",           "agent.created",      "agent.updated",     "agent.ranked",
       "agent.key_rotated", "agent.key_revoked",  "settings.updated",  "owner.created",
       "webhook.*",         "webhook.created",    "webhook.deleted"};

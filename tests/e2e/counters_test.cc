@@ -1,7 +1,11 @@
 // Counter-proposals over HTTP against the real daemon (docs/api.md, "Counter-proposals"): the
 // whole exchange as an agent's SDK makes it, who may do what, and bad input that changes
 // nothing.
+#include <barrier>
+#include <thread>
+
 #include "tests/e2e/e2e_support.h"
+#include "tests/support/dynamodb_local.h"
 
 namespace agentdraft::testing {
 namespace {
@@ -167,6 +171,72 @@ TEST_F(CountersTest, BadInputIsNamedAndChangesNothing) {
   EXPECT_EQ(top.Post("/v1/bookings/bkg_nosuch/counters/" + id + "/accept", {{"slot_index", 0}})->status, 404);
   EXPECT_EQ(AuditHead(), before);
   EXPECT_EQ(top.Get("/v1/bookings/" + booking_)->Json().value()["status"], "COMMITTED");
+}
+
+// Two daemons on one DynamoDB Local table: a counter proposed at one is answered at the other,
+// and two acceptances of one counter at two daemons at once cannot both move the booking.
+TEST(CountersAcrossDaemons, ProposedAtOneDaemonAndAcceptedOnceAcrossTwo) {
+  if (!DynamoDbLocal::Available()) {
+    if (std::getenv("AGENTDRAFT_REQUIRE_DYNAMODB")) FAIL() << "DynamoDB Local is not installed (scripts/setup.sh)";
+    GTEST_SKIP() << "DynamoDB Local is not installed (scripts/setup.sh installs it)";
+  }
+  UseLocalAwsCredentials();
+  const std::string table = DynamoDbLocal::UniqueTableName("ctr");
+  TempDir dir;
+  std::vector<std::unique_ptr<DaemonProcess>> daemons;
+  for (int i = 0; i < 2; ++i) {
+    daemons.push_back(std::make_unique<DaemonProcess>(
+        dir.File("d" + std::to_string(i)),
+        std::vector<std::string>{"--dev", "--store", "dynamodb", "--dynamodb-table", table, "--dynamodb-endpoint",
+                                 DynamoDbLocal::Shared().endpoint(), "--create-table", "--tie-window", "0ms"}));
+    ASSERT_TRUE(daemons.back()->Start().ok()) << daemons.back()->Log();
+  }
+  auto client = [&](int daemon, const std::string& key) {
+    ApiClientOptions o;
+    o.base_url = daemons[daemon]->base_url();
+    o.api_key = key;
+    return ApiClient(o);
+  };
+  DevOwner owner(daemons[0]->base_url());
+  TestAgent top = owner.AddAgent("exec-ea", 1), low = owner.AddAgent("sales-bot", 2);
+  auto won = client(0, top.key).Post("/v1/bookings", Claim(0, 30));
+  ASSERT_EQ(won->status, 201) << won->body;
+  const std::string booking = won->Json()->value("booking_id", "");
+  json offer = {{"proposed", {{{"start", At(60)}, {"end", At(90)}}, {{"start", At(120)}, {"end", At(150)}}}}};
+  auto proposed = client(1, low.key).Post("/v1/bookings/" + booking + "/counter", offer);
+  ASSERT_EQ(proposed->status, 201) << proposed->body;
+  const std::string counter = proposed->Json()->value("counter_id", "");
+
+  // Both daemons accept at once, each a different slot: one moves the booking, the other
+  // finds the counter decided.
+  std::barrier go(2);
+  int status[2] = {0, 0};
+  std::string bodies[2];
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 2; ++i) {
+    threads.emplace_back([&, i] {
+      ApiClient c = client(i, top.key);
+      go.arrive_and_wait();
+      auto r = c.Post("/v1/bookings/" + booking + "/counters/" + counter + "/accept", {{"slot_index", i}});
+      status[i] = r.ok() ? r->status : -1;
+      bodies[i] = r.ok() ? r->body : r.status().ToString();
+    });
+  }
+  for (auto& t : threads) t.join();
+  ASSERT_EQ((status[0] == 201) + (status[1] == 201), 1) << bodies[0] << "\n" << bodies[1];
+  const int loser = status[0] == 201 ? 1 : 0;
+  EXPECT_EQ(status[loser], 409) << bodies[loser];
+  EXPECT_EQ(json::parse(bodies[loser]).value("status", ""), "ACCEPTED") << bodies[loser];
+  const json moved = json::parse(bodies[1 - loser])["booking"];
+  // Either daemon now shows one committed booking of top's: the moved one.
+  for (int i = 0; i < 2; ++i) {
+    auto list = client(i, top.key).Get("/v1/bookings?status=COMMITTED");
+    ASSERT_EQ(list->status, 200) << list->body;
+    const json bookings = list->Json().value()["bookings"];
+    ASSERT_EQ(bookings.size(), 1u) << list->body;
+    EXPECT_EQ(bookings[0]["booking_id"], moved["booking_id"]);
+  }
+  for (auto& d : daemons) EXPECT_EQ(d->Stop(), 0) << d->Log();
 }
 
 }  // namespace
