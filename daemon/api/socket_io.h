@@ -1,13 +1,17 @@
 // Blocking socket I/O that both listeners' streams share (tcp_listener.cc, unix_listener.cc):
-// poll for readiness, and recv/send that retry when a signal interrupts them.
+// poll for readiness, recv/send that retry when a signal interrupts them, and the framing fix
+// for requests without a body length.
 #pragma once
 
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstddef>
+#include <string>
 
 namespace agentdraft::api {
 
@@ -36,6 +40,19 @@ inline ssize_t SendRetrying(int fd, const char* ptr, size_t size) {
     n = ::send(fd, ptr, size, MSG_NOSIGNAL);
   } while (n < 0 && errno == EINTR);
   return n;
+}
+
+// RFC 9112 §6.3: a request with neither Content-Length nor Transfer-Encoding has no body.
+// httplib would read a POST's body until the peer closes (so `curl -X POST` without -d waited
+// out the read timeout); such a head gets an explicit "Content-Length: 0" instead.
+inline void FrameBodylessRequest(std::string& head) {
+  std::string lower = head;
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (lower.find("\r\ncontent-length:") != std::string::npos ||
+      lower.find("\r\ntransfer-encoding:") != std::string::npos) {
+    return;
+  }
+  head.insert(head.size() - 2, "Content-Length: 0\r\n");  // before the blank line
 }
 
 }  // namespace agentdraft::api

@@ -154,19 +154,6 @@ std::string IpOf(const sockaddr_storage& addr, int* port) {
   return ip;
 }
 
-// RFC 9112 §6.3: a request with neither Content-Length nor Transfer-Encoding has no body.
-// httplib would read a POST's body until the peer closes (so `curl -X POST` without -d waited
-// out the read timeout); such a head gets an explicit "Content-Length: 0" instead.
-void FrameBodylessRequest(std::string& head) {
-  std::string lower = head;
-  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
-  if (lower.find("\r\ncontent-length:") != std::string::npos ||
-      lower.find("\r\ntransfer-encoding:") != std::string::npos) {
-    return;
-  }
-  head.insert(head.size() - 2, "Content-Length: 0\r\n");  // before the blank line
-}
-
 // A TCP connection as an httplib Stream: the checked head is served from memory, the rest
 // from the socket, and no read succeeds after the request's deadline.
 class DeadlineStream final : public httplib::Stream {

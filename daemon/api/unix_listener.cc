@@ -8,9 +8,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <string>
 
 #include <nlohmann/json.hpp>
 
@@ -30,10 +32,28 @@ class UnixStream final : public httplib::Stream {
       : fd_(fd), peer_uid_(peer_uid), read_timeout_ms_(read_timeout_ms),
         write_timeout_ms_(write_timeout_ms) {}
 
-  bool is_readable() const override { return WaitFor(fd_, POLLIN, read_timeout_ms_); }
+  // A new request starts: its head is read whole first (FrameBodylessRequest needs it). Bytes
+  // already read past the last request (a pipelined one) stay.
+  void BeginRequest() {
+    pending_.erase(0, pending_pos_);
+    pending_pos_ = 0;
+    head_read_ = false;
+  }
+  bool has_pending() const { return pending_pos_ < pending_.size(); }
+
+  bool is_readable() const override {
+    return pending_pos_ < pending_.size() || WaitFor(fd_, POLLIN, read_timeout_ms_);
+  }
   bool is_writable() const override { return WaitFor(fd_, POLLOUT, write_timeout_ms_); }
   ssize_t read(char* ptr, size_t size) override {
-    if (!is_readable()) return -1;
+    if (!head_read_) ReadHead();
+    if (pending_pos_ < pending_.size()) {
+      const size_t n = std::min(size, pending_.size() - pending_pos_);
+      std::copy_n(pending_.data() + pending_pos_, n, ptr);
+      pending_pos_ += n;
+      return static_cast<ssize_t>(n);
+    }
+    if (!WaitFor(fd_, POLLIN, read_timeout_ms_)) return -1;
     return RecvRetrying(fd_, ptr, size);
   }
   ssize_t write(const char* ptr, size_t size) override {
@@ -51,10 +71,31 @@ class UnixStream final : public httplib::Stream {
   socket_t socket() const override { return fd_; }
 
  private:
+  // Reads until the head's blank line (or EOF, a timeout, or 64 KiB: httplib then answers as
+  // it would), and gives a head without a body length "Content-Length: 0".
+  void ReadHead() {
+    head_read_ = true;
+    char buf[4096];
+    size_t end;
+    while ((end = pending_.find("\r\n\r\n")) == std::string::npos && pending_.size() < 65536 &&
+           WaitFor(fd_, POLLIN, read_timeout_ms_)) {
+      const ssize_t n = RecvRetrying(fd_, buf, sizeof buf);
+      if (n <= 0) break;
+      pending_.append(buf, static_cast<size_t>(n));
+    }
+    if (end == std::string::npos) return;
+    std::string head = pending_.substr(0, end + 4);
+    FrameBodylessRequest(head);
+    pending_.replace(0, end + 4, head);
+  }
+
   int fd_;
   uid_t peer_uid_;
   int read_timeout_ms_;
   int write_timeout_ms_;
+  std::string pending_;  // read from the socket, not yet given to httplib
+  size_t pending_pos_ = 0;
+  bool head_read_ = false;
 };
 
 // Reads what the refused peer sent (its request head, within a second) so that it is not
@@ -184,10 +225,11 @@ bool UnixSocketServer::process_and_close_socket(socket_t sock) {
     bool readable = false;
     for (time_t waited_ms = 0; waited_ms < keep_alive_timeout_sec_ * 1000; waited_ms += 100) {
       if (svr_sock_ == INVALID_SOCKET) break;
-      if ((readable = WaitFor(sock, POLLIN, 100))) break;
+      if ((readable = stream.has_pending() || WaitFor(sock, POLLIN, 100))) break;
     }
     if (!readable) break;
     bool connection_closed = false;
+    stream.BeginRequest();
     ok = ServeGuarded([&] {
       return process_request(stream, /*close_connection=*/left == 1, connection_closed,
                              [&cred](httplib::Request& req) {

@@ -149,6 +149,33 @@ TEST(OwnerSocket, AStaleSocketIsReplacedAndALiveOneIsNeverStolen) {
   EXPECT_EQ(third.Stop(), 0);
 }
 
+// RFC 9112 §6.3 over the socket too: a POST with neither Content-Length nor Transfer-Encoding
+// has an empty body and is answered at once; a request pipelined behind it is answered next.
+TEST(OwnerSocket, ABodilessPostIsAnsweredAtOnceAndAPipelinedRequestAfterIt) {
+  TempDir dir;
+  DaemonProcess daemon(dir.File("data"), {"--dev", "--read-timeout", "60s"});
+  ASSERT_TRUE(daemon.Start().ok()) << daemon.Log();
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, daemon.socket_path().c_str(), sizeof addr.sun_path - 1);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0) << std::strerror(errno);
+  const std::string requests =
+      "POST /v1/bookings/bkg_nosuch/counters/ctr_nosuch/reject HTTP/1.1\r\nHost: x\r\n\r\n"
+      "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  ASSERT_EQ(::send(fd, requests.data(), requests.size(), MSG_NOSIGNAL), static_cast<ssize_t>(requests.size()));
+  // Read until the daemon closes (after the second answer); with the body awaited, nothing would
+  // come for 60 s and the test would time out instead.
+  std::string answers;
+  char buf[4096];
+  for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) answers.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  EXPECT_EQ(answers.rfind("HTTP/1.1 404", 0), 0u) << answers;
+  EXPECT_NE(answers.find("\"not_found\""), std::string::npos) << answers;
+  EXPECT_NE(answers.find("HTTP/1.1 200"), std::string::npos) << answers;
+  EXPECT_EQ(daemon.Stop(), 0) << daemon.Log();
+}
+
 TEST(OwnerSocket, TwoDaemonsOnOneDataDirectoryAreRefused) {
   TempDir dir;
   DaemonProcess first(dir.File("data"), {"--socket", dir.File("a.sock")});
