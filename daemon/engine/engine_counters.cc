@@ -2,10 +2,9 @@
 // slot offers the winner other slots; the winner accepts one (its booking moves there, in one
 // decision) or rejects. Pending counters live in the calendar next to their booking and expire
 // with it.
-#include <spdlog/spdlog.h>
+#include "daemon/engine/engine.h"
 
 #include "common/ids.h"
-#include "daemon/engine/engine.h"
 #include "daemon/engine/engine_internal.h"
 #include "daemon/engine/views.h"
 
