@@ -9,4 +9,4 @@ set(AGENTDRAFT_TEST_SOURCES_history
   history/load.cc
   history/history_test.cc
 )
-set(AGENTDRAFT_TEST_LIBS_history agentdraft_dynamo_client agentdraft_common PkgConfig::SQLITE3)
+set(AGENTDRAFT_TEST_LIBS_history agentdraft_dynamo_store agentdraft_dynamo_client agentdraft_common PkgConfig::SQLITE3)

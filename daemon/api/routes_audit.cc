@@ -39,6 +39,15 @@ void ApiServer::RegisterAuditRoutes() {
     if (services_.checkpointer == nullptr) return RespondError(res, "unavailable", "no checkpoints here");
     auto latest = services_.checkpointer->Latest();
     if (!latest.ok()) return RespondError(res, "unavailable", latest.status().message());
+    if (engine_.store().Shared()) {
+      // Several daemons sign one chain, each with its own key: answer with this daemon's
+      // signature of the store's head, so `key` is always this daemon's (audit pubkey).
+      auto signed_now = services_.checkpointer->SignHead();
+      if (!signed_now.ok() && signed_now.status().code() != StatusCode::kNotFound) {
+        return RespondError(res, "unavailable", signed_now.status().message());
+      }
+      *latest = signed_now.ok() ? std::optional<store::CheckpointRecord>(*signed_now) : std::nullopt;
+    }
     if (!*latest) {
       // Nothing signed yet: sign the head now if there is one, so the key always has a use.
       auto signed_now = services_.checkpointer->SignHead();
@@ -70,8 +79,11 @@ void ApiServer::RegisterAuditRoutes() {
     };
     auto st = std::make_shared<State>();
     st->end = final_checkpoint.ok() ? final_checkpoint->size : 0;
+    const std::string own_key = services_.checkpointer->public_key_hex();
     for (auto& c : *checkpoints) {
-      if (c.size <= st->end) st->checkpoints.push_back(c);
+      // Only this daemon's: the export names one key. (On DynamoDB other daemons sign the
+      // same chain with their own keys; their exports carry those.)
+      if (c.size <= st->end && c.key_hex == own_key) st->checkpoints.push_back(c);
     }
     if (final_checkpoint.ok()) {
       if (!st->checkpoints.empty() && st->checkpoints.back().size == st->end) st->checkpoints.pop_back();

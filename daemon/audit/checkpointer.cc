@@ -138,7 +138,31 @@ void Checkpointer::Tick() {
   });
 }
 
+Status Checkpointer::CatchUpWithStore() {
+  auto seq = store_.AuditHeadSeq();
+  if (!seq.ok()) return seq.status();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (*seq <= head_size_) return Status::Ok();
+  }
+  store::AuditQuery q;
+  q.after_seq = *seq - 1;
+  q.limit = 1;
+  auto rows = store_.ListAudit(q);
+  if (!rows.ok()) return rows.status();
+  if (rows->empty() || rows->front().seq != *seq) {
+    return Status::Unavailable("the store's audit head names row " + std::to_string(*seq) + ", which it does not hold");
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  if (*seq > head_size_) {
+    head_size_ = *seq;
+    head_hash_ = rows->front().hash;
+  }
+  return Status::Ok();
+}
+
 Result<store::CheckpointRecord> Checkpointer::SignHead() {
+  if (store_.Shared()) return SignSharedHead();
   std::unique_lock<std::mutex> lock(mu_);
   if (head_size_ == 0) return Status::NotFound("the audit log is empty");
   if (head_size_ > signed_size_) {
@@ -160,6 +184,30 @@ Result<store::CheckpointRecord> Checkpointer::SignHead() {
     return Status::Unavailable("the checkpoint at size " + std::to_string(size) + " was not stored");
   }
   return **latest;
+}
+
+Result<store::CheckpointRecord> Checkpointer::SignSharedHead() {
+  // Other daemons append to the chain too: the head is the store's, not the last row this
+  // daemon wrote, and the checkpoint returned is always signed with this daemon's key (an
+  // export names one key).
+  if (Status s = CatchUpWithStore(); !s.ok()) {
+    return Status::Unavailable("could not read the audit head: " + s.message());
+  }
+  std::unique_lock<std::mutex> lock(mu_);
+  if (head_size_ == 0) return Status::NotFound("the audit log is empty");
+  const bool signed_here_already = head_size_ <= signed_size_;
+  store::CheckpointRecord c = SignLocked();
+  lock.unlock();
+  if (signed_here_already) return c;  // this size is stored (or on its way) already
+  store::Decision d;
+  d.checkpoints.push_back(c);
+  Status s = store_.ApplySync(std::move(d));
+  if (s.ok()) return c;
+  // Another daemon stored its checkpoint of this size first: the head is pinned in the store
+  // either way, and this signature is as good.
+  auto latest = store_.LatestCheckpoint();
+  if (latest.ok() && *latest && (*latest)->size >= c.size) return c;
+  return Status::Unavailable("could not store the checkpoint: " + s.message());
 }
 
 Result<std::optional<store::CheckpointRecord>> Checkpointer::Latest() {

@@ -4,7 +4,9 @@
 // first start. A checkpoint (size, head hash, time) is signed and stored every `every_rows`
 // rows, and `every` after the last one when rows were added since (Tick()), and on demand
 // (SignHead(): on shutdown, at the end of an export). The head comes from OnDurable(), the
-// engine's after_durable hook, so a checkpoint only ever covers durable rows.
+// engine's after_durable hook, so a checkpoint only ever covers durable rows. On a shared
+// store (DynamoDB, several daemons) SignHead() first catches up with the store's head, so an
+// export at any daemon covers every daemon's rows under this daemon's signature.
 //
 // Thread-safe.
 #pragma once
@@ -56,6 +58,10 @@ class Checkpointer {
 
  private:
   Checkpointer(store::Store& store, const Clock& clock, CheckpointerOptions options);
+  // Shared stores: advances the head to the store's (rows other daemons appended). Takes mu_.
+  Status CatchUpWithStore();
+  // SignHead on a shared store: the store's head, signed with this key.
+  Result<store::CheckpointRecord> SignSharedHead();
   // Builds and signs a checkpoint of the current head. REQUIRES: mu_ held, head_size_ > 0.
   store::CheckpointRecord SignLocked();
 

@@ -789,6 +789,16 @@ Result<store::ClaimRecord> Engine::LookUpOwnClaim(const Principal& p, const std:
   return claim;
 }
 
+bool Engine::CatchUpWith(const ClaimRecord& stored) {
+  // The store has it active, this view does not: on a shared store, another daemon made it
+  // moments ago and the refresh has not seen it yet. Read the store again and decide on that.
+  if (!store_.Shared()) return false;
+  std::lock_guard<std::mutex> lock(mu_);
+  ReloadLocked();
+  Calendar* cal = FindCalendar(stored.owner_id);
+  return cal != nullptr && cal->active.count(stored.id) > 0;
+}
+
 Outcome LookupError(const Status& s) {
   return s.code() == StatusCode::kNotFound ? Error(404, "not_found", s.message())
                                            : Error(503, "unavailable", s.message());
@@ -838,6 +848,7 @@ void Engine::ReleaseAttempt(const Principal& p, const std::string& hold_id, Done
   // No longer active: releasing again is harmless and answers the hold's state.
   auto claim = LookUpOwnClaim(p, hold_id, ClaimKind::kHold);
   if (!claim.ok()) return done(LookupError(claim.status()));
+  if (claim->state == ClaimState::kHeld && CatchUpWith(*claim)) return retry(std::move(done));
   done(answer(store::ClaimStateName(claim->state)));
 }
 
@@ -867,6 +878,7 @@ void Engine::CancelAttempt(const Principal& p, const std::string& booking_id, Do
   // No longer active: cancelling again is harmless; an evicted booking cannot be cancelled.
   auto claim = LookUpOwnClaim(p, booking_id, ClaimKind::kBooking);
   if (!claim.ok()) return done(LookupError(claim.status()));
+  if (claim->state == ClaimState::kCommitted && CatchUpWith(*claim)) return retry(std::move(done));
   if (claim->state == ClaimState::kEvicted) {
     return done(Error(409, "invalid_state",
                       "booking " + booking_id + " was evicted by " + claim->ended_by +

@@ -367,6 +367,10 @@ class Engine {
   void RefreshIfStaleLocked();
   // Waits for the store's queue, then reloads the view from it (logging a failure). REQUIRES mu_.
   void ReloadLocked();
+  // Release/cancel of a claim the store has active and this view does not (made at another
+  // daemon moments ago): reloads; true when the claim is active now, so the attempt can run
+  // again. False at once on a store of one daemon. Takes mu_.
+  bool CatchUpWith(const store::ClaimRecord& stored);
   void BeginTxn(Txn& txn);
   void Submit(Txn& txn);
   void OnApplied(Status status, std::shared_ptr<Txn> txn);  // store thread; takes no mu_
@@ -412,6 +416,13 @@ class Engine {
   // Applies an administrative decision synchronously; on failure rewinds the audit chain.
   Status ApplyAdminLocked(store::Decision d, int64_t seq_before, const std::string& hash_before);
   store::AgentRecord* FindAgentLocked(const std::string& owner_id, const std::string& agent_ref);
+  // An owner's change (agents, ranking, settings, rules, sign-in) on a shared store: refreshes
+  // the view first when another daemon has written since. REQUIRES mu_.
+  void CatchUpBeforeChangeLocked();
+  // FindAgentLocked; on a shared store, when it finds nothing, refreshes from the store (the
+  // agent may have been made at another daemon moments ago) and looks again. REQUIRES mu_;
+  // may reload, so hold no other pointer into the view across it.
+  store::AgentRecord* FindAgentCatchingUpLocked(const std::string& owner_id, const std::string& agent_ref);
   SettingsView SettingsViewLocked(const Calendar& cal) const;
   Status LoadLocked();
   Calendar& AddCalendarLocked(const store::OwnerRecord& owner);

@@ -193,6 +193,7 @@ std::string Engine::IssueMagicToken(const std::string& email) {
 
 Result<SessionGrant> Engine::RedeemMagicToken(const std::string& token) {
   std::lock_guard<std::mutex> lock(mu_);
+  CatchUpBeforeChangeLocked();
   const Time now = clock_.Now();
   auto it = magic_tokens_.find(token);
   if (it == magic_tokens_.end() || it->second.expires_at <= now) {
@@ -289,6 +290,7 @@ Result<CreatedAgent> Engine::CreateAgent(const std::string& owner_id, const std:
     }
   }
   std::lock_guard<std::mutex> lock(mu_);
+  CatchUpBeforeChangeLocked();
   Calendar* cal = FindCalendar(owner_id);
   if (cal == nullptr) return Status::NotFound("no owner " + owner_id);
   int lowest = 0;
@@ -387,6 +389,12 @@ Status Engine::ApplySyncLocked(store::Decision d) {
   return s;
 }
 
+void Engine::CatchUpBeforeChangeLocked() {
+  // On a shared store another daemon may have written since this view was refreshed (every
+  // 50 ms): decide the change on the store's state, not a conflict answered 503.
+  if (store_.Shared()) RefreshIfStaleLocked();
+}
+
 Status Engine::ApplyAdminLocked(store::Decision d, int64_t seq_before,
                                 const std::string& hash_before) {
   Status s = ApplySyncLocked(std::move(d));
@@ -406,14 +414,33 @@ AgentRecord* Engine::FindAgentLocked(const std::string& owner_id, const std::str
   return nullptr;
 }
 
+AgentRecord* Engine::FindAgentCatchingUpLocked(const std::string& owner_id, const std::string& agent_ref) {
+  AgentRecord* a = FindAgentLocked(owner_id, agent_ref);
+  if (a == nullptr && store_.Shared()) {
+    RefreshIfStaleLocked();  // made at another daemon moments ago
+    a = FindAgentLocked(owner_id, agent_ref);
+  }
+  return a;
+}
+
 Result<std::string> Engine::LocalOwner() {
   std::lock_guard<std::mutex> lock(mu_);
-  const Calendar* oldest = nullptr;
-  for (const auto& [id, cal] : calendars_) {
-    if (oldest == nullptr || cal->owner.created_at < oldest->owner.created_at ||
-        (cal->owner.created_at == oldest->owner.created_at && id < oldest->owner.id)) {
-      oldest = cal.get();
+  auto oldest_owner = [this]() -> const Calendar* {
+    const Calendar* oldest = nullptr;
+    for (const auto& [id, cal] : calendars_) {
+      if (oldest == nullptr || cal->owner.created_at < oldest->owner.created_at ||
+          (cal->owner.created_at == oldest->owner.created_at && id < oldest->owner.id)) {
+        oldest = cal.get();
+      }
     }
+    return oldest;
+  };
+  const Calendar* oldest = oldest_owner();
+  if (oldest == nullptr && store_.Shared()) {
+    // An owner may have signed in at another daemon moments ago: that one is the socket's,
+    // never a second owner made here on a stale view.
+    RefreshIfStaleLocked();
+    oldest = oldest_owner();
   }
   if (oldest != nullptr) return oldest->owner.id;
   const Time now = clock_.Now();
@@ -434,7 +461,7 @@ Result<std::string> Engine::LocalOwner() {
 
 Result<Principal> Engine::ActAs(const Principal& owner, const std::string& agent_ref) {
   std::lock_guard<std::mutex> lock(mu_);
-  const AgentRecord* a = FindAgentLocked(owner.owner_id, agent_ref);
+  const AgentRecord* a = FindAgentCatchingUpLocked(owner.owner_id, agent_ref);
   if (a == nullptr) return Status::NotFound("no agent \"" + agent_ref + "\" on this calendar");
   Principal p;
   p.kind = Principal::Kind::kAgent;
@@ -447,7 +474,7 @@ Result<Principal> Engine::ActAs(const Principal& owner, const std::string& agent
 
 Result<AgentView> Engine::FindAgent(const std::string& owner_id, const std::string& agent_ref) {
   std::lock_guard<std::mutex> lock(mu_);
-  const AgentRecord* a = FindAgentLocked(owner_id, agent_ref);
+  const AgentRecord* a = FindAgentCatchingUpLocked(owner_id, agent_ref);
   if (a == nullptr) return Status::NotFound("no agent \"" + agent_ref + "\" on this calendar");
   return AgentView{*a, RankOf(*a)};
 }
@@ -465,6 +492,7 @@ Result<AgentView> Engine::UpdateAgent(const std::string& owner_id, const std::st
     }
   }
   std::lock_guard<std::mutex> lock(mu_);
+  CatchUpBeforeChangeLocked();
   AgentRecord* a = FindAgentLocked(owner_id, agent_ref);
   if (a == nullptr) return Status::NotFound("no agent \"" + agent_ref + "\" on this calendar");
   AgentRecord changed = *a;
@@ -494,6 +522,7 @@ Result<std::vector<AgentView>> Engine::SetRankOrder(const std::string& owner_id,
   std::vector<AgentView> result;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    CatchUpBeforeChangeLocked();
     if (FindCalendar(owner_id) == nullptr) return Status::NotFound("no owner " + owner_id);
     std::vector<AgentRecord*> order;
     std::unordered_set<std::string> seen;
@@ -545,6 +574,7 @@ Result<std::vector<AgentView>> Engine::SetRankOrder(const std::string& owner_id,
 
 Result<CreatedAgent> Engine::RotateKey(const std::string& owner_id, const std::string& agent_ref) {
   std::lock_guard<std::mutex> lock(mu_);
+  CatchUpBeforeChangeLocked();
   AgentRecord* a = FindAgentLocked(owner_id, agent_ref);
   if (a == nullptr) return Status::NotFound("no agent \"" + agent_ref + "\" on this calendar");
   CreatedAgent out;
@@ -572,6 +602,7 @@ Result<CreatedAgent> Engine::RotateKey(const std::string& owner_id, const std::s
 
 Result<AgentView> Engine::RevokeKey(const std::string& owner_id, const std::string& agent_ref) {
   std::lock_guard<std::mutex> lock(mu_);
+  CatchUpBeforeChangeLocked();
   AgentRecord* a = FindAgentLocked(owner_id, agent_ref);
   if (a == nullptr) return Status::NotFound("no agent \"" + agent_ref + "\" on this calendar");
   if (a->revoked_at) return AgentView{*a, RankOf(*a)};
@@ -634,6 +665,7 @@ Result<SettingsView> Engine::UpdateSettings(const std::string& owner_id,
                                    "\" (an IANA name such as Europe/Berlin)");
   }
   std::lock_guard<std::mutex> lock(mu_);
+  CatchUpBeforeChangeLocked();
   Calendar* cal = FindCalendar(owner_id);
   if (cal == nullptr) return Status::NotFound("no owner " + owner_id);
   const SettingsView before = SettingsViewLocked(*cal);
@@ -701,6 +733,7 @@ Status Engine::RecordChange(const std::string& owner_id, const std::string& acto
                             const std::string& kind, const std::string& resource,
                             const nlohmann::json& payload, store::Decision rows) {
   std::lock_guard<std::mutex> lock(mu_);
+  CatchUpBeforeChangeLocked();
   if (FindCalendar(owner_id) == nullptr) return Status::NotFound("no owner " + owner_id);
   const int64_t seq_before = chain_.head_seq();
   const std::string hash_before = chain_.head_hash();

@@ -9,8 +9,11 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <set>
+#include <sstream>
 #include <thread>
 
+#include "common/audit_verify.h"
 #include "tests/e2e/e2e_support.h"
 #include "tests/support/dynamodb_local.h"
 #include "tests/support/fault_proxy.h"
@@ -318,6 +321,84 @@ TEST_F(MultiDaemonTest, ConflictsThrottlingAndDroppedResponsesThroughTheFaultPro
     EXPECT_EQ(again->body, first->body);
   }
   EXPECT_EQ(CommittedBookings(owner).size(), 3u);
+}
+
+// What one daemon made moments ago is acted on at another at once, before its periodic
+// refresh could have seen it: an agent made at A speaks through B's socket, and a booking or
+// hold made at A is cancelled or released at B (each once changed nothing and answered 200
+// with the claim still COMMITTED or HELD). Twenty times each, so a stale view cannot hide.
+TEST_F(MultiDaemonTest, WhatADaemonMadeMomentsAgoIsActedOnAtAnotherAtOnce) {
+  DaemonProcess& a = AddDaemon({"--tie-window", "0ms"});
+  DaemonProcess& b = AddDaemon({"--tie-window", "0ms"});
+  DevOwner owner(a.base_url());
+  ApiClientOptions so;
+  so.base_url = "http://agentdraftd";
+  so.unix_socket_path = b.socket_path();
+  for (int i = 0; i < 20; ++i) {
+    TestAgent agent = owner.AddAgent("quick-" + std::to_string(i), i + 1);
+    ApiClientOptions as = so;
+    as.headers = {"X-Agentdraft-As: " + agent.id};
+    auto me = ApiClient(as).Get("/v1/agents/me");
+    ASSERT_TRUE(me.ok());
+    EXPECT_EQ(me->status, 200) << "round " << i << ": an agent made at A, through B's socket: " << me->body;
+
+    ApiClient at_a = ClientOf(a.base_url(), agent.key), at_b = ClientOf(b.base_url(), agent.key);
+    auto booked = at_a.Post("/v1/bookings", Claim(i * 60, i * 60 + 30));
+    ASSERT_TRUE(booked.ok());
+    ASSERT_EQ(booked->status, 201) << booked->body;
+    const std::string booking = booked->Json().value()["booking_id"];
+    auto cancelled = at_b.Delete("/v1/bookings/" + booking);
+    ASSERT_TRUE(cancelled.ok());
+    EXPECT_EQ(cancelled->status, 200) << cancelled->body;
+    EXPECT_EQ(cancelled->Json().value().value("status", ""), "CANCELLED") << "round " << i << ": " << cancelled->body;
+
+    auto held = at_a.Post("/v1/holds", Claim(i * 60 + 30, i * 60 + 60));
+    ASSERT_TRUE(held.ok());
+    ASSERT_EQ(held->status, 201) << held->body;
+    const std::string hold = held->Json().value()["hold_id"];
+    auto released = at_b.Delete("/v1/holds/" + hold);
+    ASSERT_TRUE(released.ok());
+    EXPECT_EQ(released->status, 200) << released->body;
+    EXPECT_EQ(released->Json().value().value("status", ""), "RELEASED") << "round " << i << ": " << released->body;
+  }
+  EXPECT_TRUE(CommittedBookings(owner).empty());
+}
+
+// Both daemons sign the one chain with their own keys: each daemon's checkpoint names its own
+// key, and its export covers every row, the other daemon's too, and verifies with that key.
+TEST_F(MultiDaemonTest, EachDaemonsExportCoversTheWholeChainUnderItsOwnKey) {
+  DaemonProcess& a = AddDaemon({"--tie-window", "0ms"});
+  DaemonProcess& b = AddDaemon({"--tie-window", "0ms"});
+  DevOwner owner(a.base_url());
+  TestAgent agent = owner.AddAgent("signer", 1);
+  for (int i = 0; i < 6; ++i) {
+    auto r = ClientOf((i % 2 ? b : a).base_url(), agent.key).Post("/v1/bookings", Claim(i * 30, i * 30 + 30));
+    ASSERT_TRUE(r.ok());
+    ASSERT_EQ(r->status, 201) << r->body;
+  }
+  std::set<std::string> keys;
+  std::vector<int64_t> rows;
+  for (DaemonProcess* d : {&a, &b, &a}) {  // a again: after b has signed a checkpoint too
+    ApiClientOptions o;
+    o.base_url = "http://agentdraftd";
+    o.unix_socket_path = d->socket_path();
+    ApiClient socket(o);
+    auto checkpoint = socket.Get("/v1/audit/checkpoint");
+    auto exported = socket.Get("/v1/audit/export");
+    ASSERT_TRUE(checkpoint.ok() && exported.ok());
+    ASSERT_EQ(checkpoint->status, 200) << checkpoint->body;
+    ASSERT_EQ(exported->status, 200) << exported->body;
+    const std::string key = checkpoint->Json().value()["key"];
+    keys.insert(key);
+    std::istringstream in(exported->body);
+    AuditVerification v = VerifyAuditExport(in, key);
+    EXPECT_TRUE(v.problems.empty()) << AuditProblemLine(v.problems.front());
+    rows.push_back(v.rows);
+  }
+  EXPECT_EQ(keys.size(), 2u) << "each daemon answers with its own key";
+  EXPECT_EQ(rows[0], rows[1]);
+  EXPECT_EQ(rows[1], rows[2]);
+  EXPECT_GE(rows[0], 6);  // six commits at least
 }
 
 }  // namespace

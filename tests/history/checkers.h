@@ -34,7 +34,9 @@ struct FinalState {
   // The audit export (over the socket), verified offline with the daemon's key.
   std::vector<std::string> export_problems;
   int64_t export_rows = 0;
-  // Read from the SQLite file after the clean stop.
+  // Read from the store after the clean stop: the SQLite file, or the DynamoDB table
+  // ("dynamodb": no file, no integrity_check; every daemon's export is verified instead).
+  std::string store = "sqlite";
   std::string integrity = "not checked";
   std::map<std::string, StoredClaim> claims;  // by id
   std::map<std::string, StoredAgent> agents;  // by id

@@ -10,9 +10,12 @@
 
 #include <cstdlib>
 #include <iostream>
+#include <map>
+#include <set>
 
 #include "common/planted.h"
 #include "tests/history/load.h"
+#include "tests/support/dynamodb_local.h"
 
 namespace agentdraft::testing::history {
 namespace {
@@ -24,6 +27,7 @@ int EnvInt(const char* name, int fallback) {
 
 struct Outcome {
   Figures figures;
+  std::vector<Op> ops;
   std::vector<std::pair<std::string, Violations>> results;
   int kills = 0, pauses = 0;
   std::vector<std::string> nemesis_problems;
@@ -37,7 +41,7 @@ Outcome RunAndCheck(const std::string& name, LoadOptions options) {
   run.Drive();
   FinalState state = run.Collect();
   const std::vector<Op> ops = run.history().ops();
-  Outcome o{Summarize(ops), CheckAll(ops, state), run.kills(), run.pauses(), run.nemesis_problems()};
+  Outcome o{Summarize(ops), ops, CheckAll(ops, state), run.kills(), run.pauses(), run.nemesis_problems()};
   std::cout << "[history] " << name << ": " << options.duration.count() / 1000.0 << " s, "
             << o.figures.ToString() << " kills=" << o.kills << " pauses=" << o.pauses
             << " final_committed=";
@@ -85,6 +89,77 @@ TEST(CrashSoak, KillNineEveryTwoSecondsLosesNothingAcknowledged) {
   EXPECT_GE(o.pauses, 1);
   EXPECT_GE(o.figures.info, 10);
   EXPECT_GE(o.figures.ok, 500 * seconds / 60);
+}
+
+// --- Several daemons on one DynamoDB table ----------------------------------------------
+// TESTING.md's multi-daemon suite: three agentdraftd on one table of the tests' DynamoDB
+// Local, the storm (one daemon killed or paused at a time) and the stampede, judged by the
+// same checkers over one history recorded across the daemons.
+
+class MultiDaemonHistory : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!DynamoDbLocal::Available()) {
+      if (DynamoDbLocalRequired()) FAIL() << "DynamoDB Local is not installed (scripts/setup.sh)";
+      GTEST_SKIP() << "DynamoDB Local is not installed (scripts/setup.sh installs it)";
+    }
+  }
+};
+
+TEST_F(MultiDaemonHistory, StormOverThreeDaemonsOneKilledOrPausedAtATime) {
+  const int seconds = EnvInt("AGENTDRAFT_MD_STORM_SECONDS", 60);
+  LoadOptions o = StormProfile(seconds);
+  o.dynamodb_daemons = 3;
+  o.kill_every = std::chrono::milliseconds(3000);
+  o.pause_one_in = 5;
+  o.request_timeout = std::chrono::milliseconds(3000);
+  const Outcome out = RunAndCheck("MultiDaemonStorm", o);
+  EXPECT_TRUE(out.nemesis_problems.empty());
+  ExpectClean(out, {"C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9", "conservation", "store"});
+  EXPECT_GE(out.kills, 10 * seconds / 60);
+  EXPECT_GE(out.pauses, 1);
+  EXPECT_GE(out.figures.ok, 300 * seconds / 60);
+  EXPECT_GE(out.figures.commits_409 * 5, out.figures.commits) << "fewer than 20 % of commits were 409";
+}
+
+TEST_F(MultiDaemonHistory, StampedeOverThreeDaemonsIsWonByTheTopRankedAgentEveryRound) {
+  LoadOptions o;
+  o.clients = 64;
+  o.calendars = 1;  // half its agents over the daemons' sockets, half over HTTP
+  o.dynamodb_daemons = 3;
+  o.stampede_rounds = EnvInt("AGENTDRAFT_MD_STAMPEDE_ROUNDS", 200);
+  o.duration = std::chrono::seconds(1);  // no nemesis: the rounds end the run
+  // The top agent's commit must reach the table inside the window even when its daemon's
+  // view is stale and it must reload and try again, on a loaded 2-core host.
+  o.tie_window_ms = 1000;
+  o.request_timeout = std::chrono::milliseconds(10000);
+  const Outcome out = RunAndCheck("MultiDaemonStampede", o);
+  ExpectClean(out, {"C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9", "conservation", "store"});
+  // Per round (its slot's start): the booking ids acknowledged, and who won.
+  std::map<std::string, std::set<std::string>> won;
+  std::map<std::string, std::set<std::string>> winners;
+  int server_errors = 0;
+  for (const Op& op : out.ops) {
+    if (op.status >= 500) ++server_errors;
+    if (op.outcome != history::Outcome::kOk) continue;
+    const std::string slot = op.request["start"].get<std::string>();
+    won[slot].insert(op.CreatedId());
+    winners[slot].insert(op.agent_name);
+  }
+  EXPECT_EQ(static_cast<int>(won.size()), o.stampede_rounds) << "rounds without a winner";
+  int wrong = 0;
+  for (const auto& [slot, ids] : won) {
+    if (ids.size() != 1 || winners[slot] != std::set<std::string>{"c0-a0"}) {
+      if (++wrong <= 5) ADD_FAILURE() << slot << ": " << ids.size() << " bookings, won by " << *winners[slot].begin();
+    }
+  }
+  EXPECT_EQ(wrong, 0);
+  EXPECT_EQ(server_errors, 0);
+  std::set<std::string> resolved;  // keys with a definite answer (after retries, if any)
+  for (const Op& op : out.ops) {
+    if (op.outcome == history::Outcome::kOk || op.outcome == history::Outcome::kFail) resolved.insert(op.idempotency_key);
+  }
+  EXPECT_EQ(static_cast<int>(resolved.size()), o.clients * o.stampede_rounds) << "requests never answered";
 }
 
 // --- Negative controls ------------------------------------------------------------------

@@ -9,6 +9,8 @@
 
 #include "common/api_client.h"
 #include "common/audit_verify.h"
+#include "daemon/store/dynamo/dynamo_store.h"
+#include "tests/support/dynamodb_local.h"
 
 namespace agentdraft::testing::history {
 
@@ -80,22 +82,41 @@ Run::Run(LoadOptions options) : options_(std::move(options)) {}
 
 Run::~Run() {
   stop_ = true;
-  if (daemon_ && daemon_->pid() > 0) {
-    kill(daemon_->pid(), SIGCONT);  // never leave a stopped daemon behind
-    daemon_->Kill();
+  for (auto& d : daemons_) {
+    if (d->pid() > 0) {
+      kill(d->pid(), SIGCONT);  // never leave a stopped daemon behind
+      d->Kill();
+    }
   }
 }
 
 Status Run::Setup() {
-  daemon_ = std::make_unique<DaemonProcess>(dir_.File("data"));
-  if (!options_.daemon_binary.empty()) daemon_->set_binary(options_.daemon_binary);
-  daemon_->set_env(options_.daemon_env);
-  if (Status s = daemon_->Start(); !s.ok()) return s;
-  endpoint_.SetUp(daemon_->base_url());
+  const int n = std::max(1, options_.dynamodb_daemons);
+  if (options_.dynamodb_daemons > 0) {
+    if (!DynamoDbLocal::Available()) return Status::Unavailable("DynamoDB Local is not installed (scripts/setup.sh)");
+    UseLocalAwsCredentials();
+    table_ = DynamoDbLocal::UniqueTableName("hist");
+  }
+  for (int d = 0; d < n; ++d) {
+    std::vector<std::string> args = {"--dev"};
+    if (!table_.empty()) {
+      args.insert(args.end(), {"--store", "dynamodb", "--dynamodb-table", table_, "--dynamodb-endpoint",
+                               DynamoDbLocal::Shared().endpoint(), "--create-table"});
+    }
+    daemons_.push_back(std::make_unique<DaemonProcess>(dir_.File(d == 0 ? "data" : "data" + std::to_string(d)), args));
+    DaemonProcess& daemon = *daemons_.back();
+    if (!options_.daemon_binary.empty()) daemon.set_binary(options_.daemon_binary);
+    daemon.set_env(options_.daemon_env);
+    if (Status s = daemon.Start(); !s.ok()) return s;
+    socket_paths_.push_back(daemon.socket_path());
+    endpoints_.push_back(std::make_unique<Endpoint>());
+    endpoints_.back()->SetUp(daemon.base_url());
+  }
+  const std::string first = daemons_[0]->base_url();
   const int per_calendar = options_.clients / options_.calendars;
   for (int c = 0; c < options_.calendars; ++c) {
     // The first owner signed in is the oldest: the one the Unix socket speaks for.
-    owners_.push_back(std::make_unique<DevOwner>(daemon_->base_url(),
+    owners_.push_back(std::make_unique<DevOwner>(first,
                                                  "owner" + std::to_string(c) + "@example.com"));
     DevOwner& owner = *owners_.back();
     if (owner.user_id().empty()) return Status::Internal("owner sign-in failed");
@@ -122,50 +143,64 @@ std::vector<std::string> Run::nemesis_problems() const {
 void Run::Drive() {
   const auto end = Clock::now() + options_.duration;
   std::vector<std::thread> threads;
+  if (options_.stampede_rounds > 0) round_start_ = std::make_unique<RoundBarrier>(static_cast<int>(agents_.size()));
   for (int p = 0; p < static_cast<int>(agents_.size()); ++p) threads.emplace_back([this, p] { Client(p); });
   std::thread nemesis;
   if (options_.kill_every.count() > 0) nemesis = std::thread([this, end] { Nemesis(end); });
-  std::this_thread::sleep_until(end);
+  if (options_.stampede_rounds > 0) {
+    for (auto& t : threads) t.join();  // the rounds end the run
+    threads.clear();
+  } else {
+    std::this_thread::sleep_until(end);
+  }
   stop_ = true;
   if (nemesis.joinable()) nemesis.join();
   for (auto& t : threads) t.join();
 }
 
-Status Run::RestartDaemon() {
+Status Run::RestartDaemon(int d) {
+  DaemonProcess& daemon = *daemons_[d];
   Status s;
   for (int attempt = 0; attempt < 5; ++attempt) {
-    s = daemon_->Start();
+    s = daemon.Start();
     if (s.ok()) break;
-    daemon_->Kill();
+    daemon.Kill();
   }
   if (!s.ok()) return s;
-  for (auto& owner : owners_) owner->Rebind(daemon_->base_url());
-  endpoint_.SetUp(daemon_->base_url());
+  if (d == 0) {
+    for (auto& owner : owners_) owner->Rebind(daemon.base_url());
+  }
+  endpoints_[d]->SetUp(daemon.base_url());
   return Status::Ok();
 }
 
 void Run::Nemesis(Clock::time_point end) {
   const auto start = Clock::now();
+  const int n = static_cast<int>(daemons_.size());
   for (int event = 1;; ++event) {
     std::this_thread::sleep_until(start + event * options_.kill_every);  // a steady cadence
     if (Clock::now() + std::chrono::milliseconds(300) >= end) return;
+    const int victim = (event - 1) % n;  // one daemon at a time, in turn
+    DaemonProcess& daemon = *daemons_[victim];
     if (options_.pause_one_in > 0 && event % options_.pause_one_in == 0) {
       // A stall: requests time out (info) while the process is frozen, then it goes on.
-      kill(daemon_->pid(), SIGSTOP);
+      kill(daemon.pid(), SIGSTOP);
       std::this_thread::sleep_for(options_.pause);
-      kill(daemon_->pid(), SIGCONT);
+      kill(daemon.pid(), SIGCONT);
       ++pauses_;
       continue;
     }
-    endpoint_.SetDown();
-    daemon_->Kill();
+    endpoints_[victim]->SetDown();
+    daemon.Kill();
     ++kills_;
-    const std::string integrity = IntegrityCheck(dir_.File("data/agentdraft.db"));
-    if (integrity != "ok") {
-      std::lock_guard<std::mutex> lock(problems_mu_);
-      nemesis_problems_.push_back("after kill " + std::to_string(kills_) + ": integrity_check " + integrity);
+    if (table_.empty()) {
+      const std::string integrity = IntegrityCheck(dir_.File("data/agentdraft.db"));
+      if (integrity != "ok") {
+        std::lock_guard<std::mutex> lock(problems_mu_);
+        nemesis_problems_.push_back("after kill " + std::to_string(kills_) + ": integrity_check " + integrity);
+      }
     }
-    if (Status s = RestartDaemon(); !s.ok()) {
+    if (Status s = RestartDaemon(victim); !s.ok()) {
       std::lock_guard<std::mutex> lock(problems_mu_);
       nemesis_problems_.push_back("restart after kill " + std::to_string(kills_) + " failed: " + s.ToString());
       return;
@@ -185,16 +220,26 @@ void Run::Client(int process) {
 
   std::unique_ptr<ApiClient> client;
   int generation = -1;
-  // Returns false when the daemon did not come back before the grace deadline.
+  // The daemon this client talks to; after an `info` it moves on to the next one.
+  const int daemons = static_cast<int>(endpoints_.size());
+  int at = process % daemons;
+  int connected_to = -1;
+  // Returns false when no daemon came back before the grace deadline.
   const auto grace_end = Clock::now() + options_.duration + std::chrono::seconds(20);
   auto connect = [&]() -> bool {
-    auto [url, gen] = endpoint_.WaitUp(grace_end);
+    std::pair<std::string, int> up{"", 0};
+    for (int i = 0; i < daemons && up.first.empty(); ++i) {  // the first one up, from `at` on
+      up = endpoints_[(at + i) % daemons]->WaitUp(Clock::now());
+      if (!up.first.empty()) at = (at + i) % daemons;
+    }
+    if (up.first.empty()) up = endpoints_[at]->WaitUp(grace_end);
+    auto [url, gen] = up;
     if (url.empty()) return false;
-    if (gen != generation || !client) {
+    if (gen != generation || at != connected_to || !client) {
       ApiClientOptions o;
       if (via_socket) {
         o.base_url = "http://agentdraftd";
-        o.unix_socket_path = daemon_->socket_path();
+        o.unix_socket_path = socket_paths_[at];
         o.headers = {"X-Agentdraft-As: " + me.agent.id};
       } else {
         o.base_url = url;
@@ -204,6 +249,7 @@ void Run::Client(int process) {
       o.connect_timeout = std::chrono::milliseconds(500);
       client = std::make_unique<ApiClient>(o);
       generation = gen;
+      connected_to = at;
     }
     return true;
   };
@@ -228,7 +274,8 @@ void Run::Client(int process) {
       history_.Complete(index, r->status, r->body);
     } else {
       history_.CompleteInfo(index, r.status().ToString());
-      client.reset();  // a fresh connection next time
+      client.reset();  // a fresh connection next time, at the next daemon
+      at = (at + 1) % daemons;
     }
     return index;
   };
@@ -247,6 +294,23 @@ void Run::Client(int process) {
     }
     return last;
   };
+
+  if (options_.stampede_rounds > 0) {
+    // Every client at one slot per round, released together; an `info` is resolved before
+    // the next round (the barrier waits for it).
+    for (int round = 0; round < options_.stampede_rounds; ++round) {
+      round_start_->ArriveAndWait();
+      const std::string key = me.agent.name + "-r" + std::to_string(round);
+      Op op;
+      op.kind = OpKind::kCommit;
+      op.method = "POST";
+      op.path = "/v1/bookings";
+      op.idempotency_key = key;
+      op.request = {{"start", AtMinute(round * 30)}, {"end", AtMinute(round * 30 + 30)}, {"idempotency_key", key}};
+      send_resolving(op);
+    }
+    return;
+  }
 
   struct Hold { std::string id; nlohmann::json span; };
   std::vector<std::string> bookings;  // my acknowledged bookings
@@ -344,33 +408,122 @@ FinalState Run::Collect() {
     }
     if (mine.size() >= 1000) s.api_problems.push_back("more than 1000 committed bookings: the read is cut");
   }
-  // The audit chain, exported over the socket and verified offline with the daemon's key.
-  {
+  VerifyExports(s);
+  for (size_t d = 0; d < daemons_.size(); ++d) {
+    const int stopped = daemons_[d]->Stop();
+    if (stopped != 0) {
+      s.api_problems.push_back("daemon " + std::to_string(d) + "'s clean stop exited " + std::to_string(stopped));
+    }
+  }
+  if (table_.empty()) {
+    ReadFile(s);
+  } else {
+    ReadTable(s);
+  }
+  return s;
+}
+
+void Run::VerifyExports(FinalState& s) {
+  // The audit chain, exported over each daemon's socket and verified offline with that
+  // daemon's key; on one table every daemon's export is the whole chain.
+  for (size_t d = 0; d < daemons_.size(); ++d) {
+    const std::string who = daemons_.size() > 1 ? "daemon " + std::to_string(d) + ": " : "";
     ApiClientOptions o;
     o.base_url = "http://agentdraftd";
-    o.unix_socket_path = daemon_->socket_path();
+    o.unix_socket_path = socket_paths_[d];
     ApiClient socket(o);
     auto key = socket.Get("/v1/audit/checkpoint");
     auto exported = socket.Get("/v1/audit/export");
     if (!key.ok() || key->status != 200 || !exported.ok() || exported->status != 200) {
-      s.export_problems.push_back("could not read the checkpoint or the export");
-    } else {
-      std::istringstream in(exported->body);
-      AuditVerification v = VerifyAuditExport(in, key->Json().value().value("key", ""));
+      s.export_problems.push_back(who + "could not read the checkpoint or the export");
+      continue;
+    }
+    std::istringstream in(exported->body);
+    AuditVerification v = VerifyAuditExport(in, key->Json().value().value("key", ""));
+    for (const AuditProblem& p : v.problems) s.export_problems.push_back(who + AuditProblemLine(p));
+    if (d == 0) {
       s.export_rows = v.rows;
-      for (const AuditProblem& p : v.problems) s.export_problems.push_back(AuditProblemLine(p));
+    } else if (v.rows != s.export_rows) {
+      s.export_problems.push_back(who + "its export has " + std::to_string(v.rows) + " rows, daemon 0's " +
+                                  std::to_string(s.export_rows));
     }
   }
-  const int stopped = daemon_->Stop();
-  if (stopped != 0) s.api_problems.push_back("the daemon's clean stop exited " + std::to_string(stopped));
+}
 
+void Run::ReadTable(FinalState& s) {
+  s.store = "dynamodb";
+  store::DynamoStoreOptions o;
+  o.table = table_;
+  o.client.endpoint = DynamoDbLocal::Shared().endpoint();
+  o.client.region = "us-east-1";
+  o.client.credentials = {"local", "local", ""};
+  auto opened = store::DynamoStore::Open(o);
+  if (!opened.ok()) {
+    s.api_problems.push_back("cannot open the table: " + opened.status().ToString());
+    return;
+  }
+  store::DynamoStore& table = **opened;
+  auto loaded = table.Load();
+  if (!loaded.ok()) {
+    s.api_problems.push_back("cannot load the table: " + loaded.status().ToString());
+    return;
+  }
+  for (const store::AgentRecord& a : loaded->agents) s.agents[a.id] = {a.id, a.owner_id, a.name, a.priority};
+  for (auto& owner : owners_) {
+    store::ClaimQuery q;
+    q.owner_id = owner->user_id();
+    q.limit = 1 << 30;
+    auto claims = table.ListClaims(q);
+    if (!claims.ok()) {
+      s.api_problems.push_back("cannot read the claims of " + owner->user_id() + ": " + claims.status().ToString());
+      continue;
+    }
+    for (const store::ClaimRecord& r : *claims) {
+      StoredClaim c;
+      c.id = r.id;
+      c.owner_id = r.owner_id;
+      c.agent_id = r.agent_id;
+      c.kind = r.kind == store::ClaimKind::kHold ? "hold" : "booking";
+      c.state = store::ClaimStateName(r.state);
+      c.start = r.start;
+      c.end = r.end;
+      c.created_at = r.created_at;
+      c.expires_at = r.expires_at;
+      c.frozen_at = r.frozen_at;
+      c.ended = r.ended_at.has_value();
+      if (c.ended) c.ended_at = *r.ended_at;
+      c.ended_by = r.ended_by;
+      c.idempotency_key = r.idempotency_key;
+      s.claims[c.id] = c;
+    }
+  }
+  store::AuditQuery q;
+  q.limit = 1000;
+  for (;;) {
+    auto rows = table.ListAudit(q);
+    if (!rows.ok()) {
+      s.api_problems.push_back("cannot read the audit rows: " + rows.status().ToString());
+      break;
+    }
+    for (const store::AuditRecord& r : *rows) {
+      s.audit_hash[r.seq] = r.hash;
+      s.audit_rows.emplace_back(r.kind, r.resource);
+      q.after_seq = r.seq;
+    }
+    if (static_cast<int>(rows->size()) < q.limit) break;
+  }
+  auto checkpoints = table.ListCheckpoints();
+  if (checkpoints.ok()) s.checkpoints = static_cast<int64_t>(checkpoints->size());
+}
+
+void Run::ReadFile(FinalState& s) {
   const std::string path = dir_.File("data/agentdraft.db");
   s.integrity = IntegrityCheck(path);
   sqlite3* db = nullptr;
   if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
     s.api_problems.push_back("cannot open the file read-only");
     sqlite3_close(db);
-    return s;
+    return;
   }
   auto each = [&](const char* sql, const std::function<void(sqlite3_stmt*)>& row) {
     sqlite3_stmt* st = nullptr;
@@ -411,7 +564,6 @@ FinalState Run::Collect() {
   });
   each("SELECT COUNT(*) FROM checkpoints", [&](sqlite3_stmt* st) { s.checkpoints = sqlite3_column_int64(st, 0); });
   sqlite3_close(db);
-  return s;
 }
 
 }  // namespace agentdraft::testing::history

@@ -1,6 +1,7 @@
-// The load side of the history harness: a real agentdraftd with several owners (calendars)
-// and agents, many client threads claiming overlapping slots over HTTP and over the owner's
-// Unix socket, and a nemesis that SIGKILLs/restarts and SIGSTOPs/SIGCONTs the daemon. Every
+// The load side of the history harness: a real agentdraftd (or several on one DynamoDB
+// table) with several owners (calendars) and agents, many client threads claiming
+// overlapping slots over HTTP and over the owner's Unix socket, and a nemesis that
+// SIGKILLs/restarts and SIGSTOPs/SIGCONTs the daemon (one daemon at a time). Every
 // request lands in a History; `info` requests are retried with the same idempotency key once
 // the daemon is back (and the retries are recorded too).
 #pragma once
@@ -37,9 +38,44 @@ struct LoadOptions {
   int tie_window_ms = 20;
   int bump_window_seconds = 3;
   int hold_ttl_seconds = 4;
+  // 0: one daemon on SQLite. N > 0: N daemons on one table of the tests' DynamoDB Local.
+  // Clients are spread over the daemons; an `info` request is retried at the next daemon
+  // that is up; the nemesis kills or pauses one daemon at a time, in turn; the final state
+  // is read from the table, and each daemon's audit export is verified with its own key.
+  int dynamodb_daemons = 0;
+  // > 0: the stampede instead of random claims. Every client commits the same 30-minute slot
+  // (slot r in round r), all released together at a barrier, for this many rounds; the
+  // duration then only bounds the nemesis.
+  int stampede_rounds = 0;
   // Daemon binary ("" = agentdraftd) and its environment (AGENTDRAFT_PLANT=…).
   std::string daemon_binary;
   std::map<std::string, std::string> daemon_env;
+};
+
+// Releases `parties` threads together, over and over (the stampede's rounds). Blocks on a
+// condition variable: std::barrier in libstdc++ 12 spins, and 64 spinning clients starve the
+// daemons of a 2-core host.
+class RoundBarrier {
+ public:
+  explicit RoundBarrier(int parties) : parties_(parties) {}
+  void ArriveAndWait() {
+    std::unique_lock<std::mutex> lock(mu_);
+    const int64_t round = round_;
+    if (++arrived_ == parties_) {
+      arrived_ = 0;
+      ++round_;
+      cv_.notify_all();
+      return;
+    }
+    cv_.wait(lock, [&] { return round_ != round; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  const int parties_;
+  int arrived_ = 0;
+  int64_t round_ = 0;
 };
 
 // The daemon's current address; "down" while the nemesis has it killed or restarting.
@@ -88,14 +124,22 @@ class Run {
   };
   void Client(int process);
   void Nemesis(std::chrono::steady_clock::time_point end);
-  Status RestartDaemon();
+  Status RestartDaemon(int d);
+  // The final state from the SQLite file (one daemon) or from the DynamoDB table.
+  void ReadFile(FinalState& s);
+  void ReadTable(FinalState& s);
+  // Every daemon's audit export, verified offline with that daemon's key.
+  void VerifyExports(FinalState& s);
 
   LoadOptions options_;
   TempDir dir_;
-  std::unique_ptr<DaemonProcess> daemon_;
-  std::vector<std::unique_ptr<DevOwner>> owners_;
+  std::string table_;  // DynamoDB mode
+  std::vector<std::unique_ptr<DaemonProcess>> daemons_;
+  std::vector<std::string> socket_paths_;  // by daemon (fixed across restarts)
+  std::vector<std::unique_ptr<Endpoint>> endpoints_;  // by daemon
+  std::vector<std::unique_ptr<DevOwner>> owners_;  // signed in at daemon 0
   std::vector<Agent> agents_;
-  Endpoint endpoint_;
+  std::unique_ptr<RoundBarrier> round_start_;  // the stampede's
   History history_;
   std::atomic<bool> stop_{false};
   int kills_ = 0;

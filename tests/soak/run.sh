@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Long profiles of the history suites (docs/testing.md, "History harness and checkers"):
-# the overlap storm and the crash soak for SECONDS each (default 600 = 10 min), with the same
-# checkers as the CI profile. Builds nothing: run after
+# the overlap storm, the crash soak and the storm over three daemons on DynamoDB Local for
+# SECONDS each (default 600 = 10 min), with the same checkers as the CI profile. Builds nothing: run after
 #   cmake --build build --target agentdraft_tests
 # Usage: tests/soak/run.sh [SECONDS] [BUILD_DIR]
 # Prints each suite's figures (ops, ok/fail/info, kills, violations per checker); exits
@@ -16,11 +16,12 @@ if [[ ! -x "$binary" ]]; then
   exit 2
 fi
 status=0
-for suite in OverlapStorm CrashSoak; do
+for suite in 'OverlapStorm.*' 'CrashSoak.*' 'MultiDaemonHistory.Storm*'; do
+  name="${suite%%.*}"
   echo "== $suite, ${seconds} s"
-  AGENTDRAFT_STORM_SECONDS="$seconds" AGENTDRAFT_SOAK_SECONDS="$seconds" \
-    "$binary" --gtest_filter="$suite.*" 2>&1 | tee "/tmp/agentdraft-soak-$suite.log" |
+  AGENTDRAFT_STORM_SECONDS="$seconds" AGENTDRAFT_SOAK_SECONDS="$seconds" AGENTDRAFT_MD_STORM_SECONDS="$seconds" \
+    AGENTDRAFT_REQUIRE_DYNAMODB=1 "$binary" --gtest_filter="$suite" 2>&1 | tee "/tmp/agentdraft-soak-$name.log" |
     grep -E '^\[history\]|^  C[0-9]|^  (conservation|store)|^\[ +(OK|FAILED) +\]' || true
-  grep -q '^\[  PASSED  \] 1 test' "/tmp/agentdraft-soak-$suite.log" || status=1
+  grep -q '^\[  PASSED  \] 1 test' "/tmp/agentdraft-soak-$name.log" || status=1
 done
 exit "$status"
