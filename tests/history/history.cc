@@ -98,6 +98,11 @@ void History::CompleteInfo(int64_t index, const std::string& error) {
   op.response = error;
 }
 
+Op History::op(int64_t index) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return ops_.at(static_cast<size_t>(index));
+}
+
 std::vector<Op> History::ops() const {
   std::lock_guard<std::mutex> lock(mu_);
   return {ops_.begin(), ops_.end()};

@@ -68,6 +68,8 @@ class History {
   // Completes op `index` with no answer at all.
   void CompleteInfo(int64_t index, const std::string& error);
 
+  // A copy of op `index`.
+  Op op(int64_t index) const;
   // A copy of every op (call once the load has stopped).
   std::vector<Op> ops() const;
   size_t size() const;

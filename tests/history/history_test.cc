@@ -162,6 +162,27 @@ TEST_F(MultiDaemonHistory, StampedeOverThreeDaemonsIsWonByTheTopRankedAgentEvery
   EXPECT_EQ(static_cast<int>(resolved.size()), o.clients * o.stampede_rounds) << "requests never answered";
 }
 
+// The checkers stay honest across daemons too: acknowledging before the table has the
+// decision, with one daemon killed at a time, must show as lost acknowledgements (C2).
+// (skip_overlap has no multi-daemon control: the table's conditional bucket writes refuse
+// the overlap even when the engine misses it, so nothing reaches C1.)
+TEST_F(MultiDaemonHistory, APlantedAckBeforeCommitIsSeenAcrossDaemons) {
+#ifndef AGENTDRAFTD_PLANTED_PATH
+  GTEST_SKIP() << "built without AGENTDRAFT_NEGATIVE_CONTROLS: no agentdraftd_planted";
+#else
+  LoadOptions o = StormProfile(12);
+  o.dynamodb_daemons = 3;
+  o.clients = 16;
+  o.grid_hours = 8;
+  o.kill_every = std::chrono::milliseconds(1000);
+  o.request_timeout = std::chrono::milliseconds(3000);
+  o.daemon_binary = AGENTDRAFTD_PLANTED_PATH;
+  o.daemon_env = {{"AGENTDRAFT_PLANT", std::string(planted::Name(planted::Bug::kAckBeforeCommit))}};
+  const Outcome out = RunAndCheck("planted ack_before_commit, three daemons", o);
+  EXPECT_GE(CountOf(out.results, "C2"), 1u) << "acknowledgements lost at a killed daemon went unseen";
+#endif
+}
+
 // --- Negative controls ------------------------------------------------------------------
 
 struct Control {

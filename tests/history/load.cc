@@ -283,14 +283,14 @@ void Run::Client(int process) {
   // naming the first), until it resolves or the grace period ends. Returns the last op.
   auto send_resolving = [&](Op op) -> Op {
     int64_t index = send(op);
-    Op last = history_.ops()[index];  // (copying the history is fine: a few per info)
+    Op last = history_.op(index);
     const int64_t root = index;
     while (last.outcome == Outcome::kInfo && Clock::now() < grace_end) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
       Op retry = op;
       retry.retry_of = root;
       index = send(retry);
-      last = history_.ops()[index];
+      last = history_.op(index);
     }
     return last;
   };

@@ -5,10 +5,12 @@
 #include <functional>
 #include <map>
 #include <set>
+#include <thread>
 
 #include <spdlog/spdlog.h>
 
 #include "common/ids.h"
+#include "common/planted.h"
 #include "daemon/store/dynamo/dynamo_records.h"
 
 namespace agentdraft::store {
@@ -151,8 +153,16 @@ void DynamoStore::WriterLoop() {
     queue_.pop_front();
     busy_ = true;
     lock.unlock();
-    Status s = ApplyOne(p.decision);
-    p.done(s);
+    if (planted::Active(planted::Bug::kAckBeforeCommit)) {
+      // Negative control: answer first and write 300 ms later (a kill in between, or another
+      // daemon's write first, loses what was acknowledged).
+      p.done(Status::Ok());
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      if (Status s = ApplyOne(p.decision); !s.ok()) spdlog::error("planted: acknowledged, then {}", s.ToString());
+    } else {
+      Status s = ApplyOne(p.decision);
+      p.done(s);
+    }
     lock.lock();
     busy_ = false;
     done_cv_.notify_all();
