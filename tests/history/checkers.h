@@ -33,7 +33,7 @@ struct FinalState {
   std::vector<std::string> api_problems;  // reads that failed
   // The audit export (over the socket), verified offline with the daemon's key.
   std::vector<std::string> export_problems;
-  int64_t export_rows = 0;
+  int64_t export_rows = 0;  // with several daemons, the smallest of their exports
   // Read from the store after the clean stop: the SQLite file, or the DynamoDB table
   // ("dynamodb": no file, no integrity_check; every daemon's export is verified instead).
   std::string store = "sqlite";

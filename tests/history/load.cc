@@ -441,12 +441,9 @@ void Run::VerifyExports(FinalState& s) {
     std::istringstream in(exported->body);
     AuditVerification v = VerifyAuditExport(in, key->Json().value().value("key", ""));
     for (const AuditProblem& p : v.problems) s.export_problems.push_back(who + AuditProblemLine(p));
-    if (d == 0) {
-      s.export_rows = v.rows;
-    } else if (v.rows != s.export_rows) {
-      s.export_problems.push_back(who + "its export has " + std::to_string(v.rows) + " rows, daemon 0's " +
-                                  std::to_string(s.export_rows));
-    }
+    // The exports are taken one after another while sweepers may still expire holds: C7
+    // holds the smallest to "every row but later hold.expired ones".
+    s.export_rows = d == 0 ? v.rows : std::min(s.export_rows, v.rows);
   }
 }
 
