@@ -37,21 +37,19 @@ void ApiServer::RegisterAuditRoutes() {
     auto p = RequireAgentOrOwner(req, res, "audit:read");
     if (!p) return;
     if (services_.checkpointer == nullptr) return RespondError(res, "unavailable", "no checkpoints here");
-    auto latest = services_.checkpointer->Latest();
+    // Several daemons sign one chain, each with its own key: a shared store answers with this
+    // daemon's signature of the store's head (below), so `key` is always this daemon's.
+    auto latest = engine_.store().Shared() ? Result<std::optional<store::CheckpointRecord>>(std::nullopt)
+                                           : services_.checkpointer->Latest();
     if (!latest.ok()) return RespondError(res, "unavailable", latest.status().message());
-    if (engine_.store().Shared()) {
-      // Several daemons sign one chain, each with its own key: answer with this daemon's
-      // signature of the store's head, so `key` is always this daemon's (audit pubkey).
-      auto signed_now = services_.checkpointer->SignHead();
-      if (!signed_now.ok() && signed_now.status().code() != StatusCode::kNotFound) {
-        return RespondError(res, "unavailable", signed_now.status().message());
-      }
-      *latest = signed_now.ok() ? std::optional<store::CheckpointRecord>(*signed_now) : std::nullopt;
-    }
     if (!*latest) {
       // Nothing signed yet: sign the head now if there is one, so the key always has a use.
       auto signed_now = services_.checkpointer->SignHead();
-      if (signed_now.ok()) *latest = *signed_now;
+      if (signed_now.ok()) {
+        *latest = *signed_now;
+      } else if (engine_.store().Shared() && signed_now.status().code() != StatusCode::kNotFound) {
+        return RespondError(res, "unavailable", signed_now.status().message());
+      }
     }
     nlohmann::json j = *latest ? audit::Checkpointer::Json(**latest, /*with_text=*/true)
                                : nlohmann::json{{"size", 0}, {"key", services_.checkpointer->public_key_hex()}};

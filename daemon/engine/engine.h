@@ -363,7 +363,9 @@ class Engine {
   // Runs the requests refused by a stale view again, after the reload. Takes no mu_.
   void RunReplays();
   // Shared stores: reloads when the store's audit head has moved past ours (another daemon
-  // wrote). REQUIRES mu_.
+  // wrote); a no-op on a store of one daemon. Also called before every owner's change
+  // (agents, ranking, settings, rules, sign-in), so it is decided on the store's state rather
+  // than answered 503 on a conflict. REQUIRES mu_.
   void RefreshIfStaleLocked();
   // Waits for the store's queue, then reloads the view from it (logging a failure). REQUIRES mu_.
   void ReloadLocked();
@@ -416,10 +418,7 @@ class Engine {
   // Applies an administrative decision synchronously; on failure rewinds the audit chain.
   Status ApplyAdminLocked(store::Decision d, int64_t seq_before, const std::string& hash_before);
   store::AgentRecord* FindAgentLocked(const std::string& owner_id, const std::string& agent_ref);
-  // An owner's change (agents, ranking, settings, rules, sign-in) on a shared store: refreshes
-  // the view first when another daemon has written since. REQUIRES mu_.
-  void CatchUpBeforeChangeLocked();
-  // FindAgentLocked; on a shared store, when it finds nothing, refreshes from the store (the
+  // FindAgentLocked; when it finds nothing, refreshes from a shared store (the
   // agent may have been made at another daemon moments ago) and looks again. REQUIRES mu_;
   // may reload, so hold no other pointer into the view across it.
   store::AgentRecord* FindAgentCatchingUpLocked(const std::string& owner_id, const std::string& agent_ref);

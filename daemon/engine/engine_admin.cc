@@ -193,7 +193,7 @@ std::string Engine::IssueMagicToken(const std::string& email) {
 
 Result<SessionGrant> Engine::RedeemMagicToken(const std::string& token) {
   std::lock_guard<std::mutex> lock(mu_);
-  CatchUpBeforeChangeLocked();
+  RefreshIfStaleLocked();  // another daemon may have written since
   const Time now = clock_.Now();
   auto it = magic_tokens_.find(token);
   if (it == magic_tokens_.end() || it->second.expires_at <= now) {
@@ -290,7 +290,7 @@ Result<CreatedAgent> Engine::CreateAgent(const std::string& owner_id, const std:
     }
   }
   std::lock_guard<std::mutex> lock(mu_);
-  CatchUpBeforeChangeLocked();
+  RefreshIfStaleLocked();  // another daemon may have written since
   Calendar* cal = FindCalendar(owner_id);
   if (cal == nullptr) return Status::NotFound("no owner " + owner_id);
   int lowest = 0;
@@ -389,12 +389,6 @@ Status Engine::ApplySyncLocked(store::Decision d) {
   return s;
 }
 
-void Engine::CatchUpBeforeChangeLocked() {
-  // On a shared store another daemon may have written since this view was refreshed (every
-  // 50 ms): decide the change on the store's state, not a conflict answered 503.
-  if (store_.Shared()) RefreshIfStaleLocked();
-}
-
 Status Engine::ApplyAdminLocked(store::Decision d, int64_t seq_before,
                                 const std::string& hash_before) {
   Status s = ApplySyncLocked(std::move(d));
@@ -416,7 +410,7 @@ AgentRecord* Engine::FindAgentLocked(const std::string& owner_id, const std::str
 
 AgentRecord* Engine::FindAgentCatchingUpLocked(const std::string& owner_id, const std::string& agent_ref) {
   AgentRecord* a = FindAgentLocked(owner_id, agent_ref);
-  if (a == nullptr && store_.Shared()) {
+  if (a == nullptr) {
     RefreshIfStaleLocked();  // made at another daemon moments ago
     a = FindAgentLocked(owner_id, agent_ref);
   }
@@ -436,7 +430,7 @@ Result<std::string> Engine::LocalOwner() {
     return oldest;
   };
   const Calendar* oldest = oldest_owner();
-  if (oldest == nullptr && store_.Shared()) {
+  if (oldest == nullptr) {
     // An owner may have signed in at another daemon moments ago: that one is the socket's,
     // never a second owner made here on a stale view.
     RefreshIfStaleLocked();
@@ -492,7 +486,7 @@ Result<AgentView> Engine::UpdateAgent(const std::string& owner_id, const std::st
     }
   }
   std::lock_guard<std::mutex> lock(mu_);
-  CatchUpBeforeChangeLocked();
+  RefreshIfStaleLocked();  // another daemon may have written since
   AgentRecord* a = FindAgentLocked(owner_id, agent_ref);
   if (a == nullptr) return Status::NotFound("no agent \"" + agent_ref + "\" on this calendar");
   AgentRecord changed = *a;
@@ -522,7 +516,7 @@ Result<std::vector<AgentView>> Engine::SetRankOrder(const std::string& owner_id,
   std::vector<AgentView> result;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    CatchUpBeforeChangeLocked();
+    RefreshIfStaleLocked();  // another daemon may have written since
     if (FindCalendar(owner_id) == nullptr) return Status::NotFound("no owner " + owner_id);
     std::vector<AgentRecord*> order;
     std::unordered_set<std::string> seen;
@@ -574,7 +568,7 @@ Result<std::vector<AgentView>> Engine::SetRankOrder(const std::string& owner_id,
 
 Result<CreatedAgent> Engine::RotateKey(const std::string& owner_id, const std::string& agent_ref) {
   std::lock_guard<std::mutex> lock(mu_);
-  CatchUpBeforeChangeLocked();
+  RefreshIfStaleLocked();  // another daemon may have written since
   AgentRecord* a = FindAgentLocked(owner_id, agent_ref);
   if (a == nullptr) return Status::NotFound("no agent \"" + agent_ref + "\" on this calendar");
   CreatedAgent out;
@@ -602,7 +596,7 @@ Result<CreatedAgent> Engine::RotateKey(const std::string& owner_id, const std::s
 
 Result<AgentView> Engine::RevokeKey(const std::string& owner_id, const std::string& agent_ref) {
   std::lock_guard<std::mutex> lock(mu_);
-  CatchUpBeforeChangeLocked();
+  RefreshIfStaleLocked();  // another daemon may have written since
   AgentRecord* a = FindAgentLocked(owner_id, agent_ref);
   if (a == nullptr) return Status::NotFound("no agent \"" + agent_ref + "\" on this calendar");
   if (a->revoked_at) return AgentView{*a, RankOf(*a)};
@@ -665,7 +659,7 @@ Result<SettingsView> Engine::UpdateSettings(const std::string& owner_id,
                                    "\" (an IANA name such as Europe/Berlin)");
   }
   std::lock_guard<std::mutex> lock(mu_);
-  CatchUpBeforeChangeLocked();
+  RefreshIfStaleLocked();  // another daemon may have written since
   Calendar* cal = FindCalendar(owner_id);
   if (cal == nullptr) return Status::NotFound("no owner " + owner_id);
   const SettingsView before = SettingsViewLocked(*cal);
@@ -733,7 +727,7 @@ Status Engine::RecordChange(const std::string& owner_id, const std::string& acto
                             const std::string& kind, const std::string& resource,
                             const nlohmann::json& payload, store::Decision rows) {
   std::lock_guard<std::mutex> lock(mu_);
-  CatchUpBeforeChangeLocked();
+  RefreshIfStaleLocked();  // another daemon may have written since
   if (FindCalendar(owner_id) == nullptr) return Status::NotFound("no owner " + owner_id);
   const int64_t seq_before = chain_.head_seq();
   const std::string hash_before = chain_.head_hash();

@@ -69,7 +69,7 @@ Result<Rule> Engine::ResolveRuleLocked(const std::string& owner_id, const nlohma
 
 Result<store::RuleRecord> Engine::CreateRule(const std::string& owner_id, const nlohmann::json& body) {
   std::lock_guard<std::mutex> lock(mu_);
-  CatchUpBeforeChangeLocked();
+  RefreshIfStaleLocked();  // another daemon may have written since
   Calendar* cal = FindCalendar(owner_id);
   if (cal == nullptr) return Status::NotFound("no owner " + owner_id);
   auto rule = ResolveRuleLocked(owner_id, body);
@@ -110,7 +110,7 @@ Result<store::RuleRecord> Engine::GetRule(const std::string& owner_id, const std
 Result<store::RuleRecord> Engine::UpdateRule(const std::string& owner_id, const std::string& rule_id,
                                              const nlohmann::json& body) {
   std::lock_guard<std::mutex> lock(mu_);
-  CatchUpBeforeChangeLocked();
+  RefreshIfStaleLocked();  // another daemon may have written since
   Calendar* cal = FindCalendar(owner_id);
   size_t i = 0;
   while (cal != nullptr && i < cal->rule_records.size() && cal->rule_records[i].id != rule_id) ++i;
@@ -141,7 +141,7 @@ Result<store::RuleRecord> Engine::UpdateRule(const std::string& owner_id, const 
 
 Status Engine::DeleteRule(const std::string& owner_id, const std::string& rule_id) {
   std::lock_guard<std::mutex> lock(mu_);
-  CatchUpBeforeChangeLocked();
+  RefreshIfStaleLocked();  // another daemon may have written since
   Calendar* cal = FindCalendar(owner_id);
   size_t i = 0;
   while (cal != nullptr && i < cal->rule_records.size() && cal->rule_records[i].id != rule_id) ++i;

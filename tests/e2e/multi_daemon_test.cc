@@ -343,23 +343,19 @@ TEST_F(MultiDaemonTest, WhatADaemonMadeMomentsAgoIsActedOnAtAnotherAtOnce) {
     EXPECT_EQ(me->status, 200) << "round " << i << ": an agent made at A, through B's socket: " << me->body;
 
     ApiClient at_a = ClientOf(a.base_url(), agent.key), at_b = ClientOf(b.base_url(), agent.key);
-    auto booked = at_a.Post("/v1/bookings", Claim(i * 60, i * 60 + 30));
-    ASSERT_TRUE(booked.ok());
-    ASSERT_EQ(booked->status, 201) << booked->body;
-    const std::string booking = booked->Json().value()["booking_id"];
-    auto cancelled = at_b.Delete("/v1/bookings/" + booking);
-    ASSERT_TRUE(cancelled.ok());
-    EXPECT_EQ(cancelled->status, 200) << cancelled->body;
-    EXPECT_EQ(cancelled->Json().value().value("status", ""), "CANCELLED") << "round " << i << ": " << cancelled->body;
-
-    auto held = at_a.Post("/v1/holds", Claim(i * 60 + 30, i * 60 + 60));
-    ASSERT_TRUE(held.ok());
-    ASSERT_EQ(held->status, 201) << held->body;
-    const std::string hold = held->Json().value()["hold_id"];
-    auto released = at_b.Delete("/v1/holds/" + hold);
-    ASSERT_TRUE(released.ok());
-    EXPECT_EQ(released->status, 200) << released->body;
-    EXPECT_EQ(released->Json().value().value("status", ""), "RELEASED") << "round " << i << ": " << released->body;
+    // Made at A (POST `kind`), ended at B at once (DELETE): answers `ended`.
+    auto made_at_a_ended_at_b = [&](const std::string& kind, const char* id_field, int from, const char* ended) {
+      auto made = at_a.Post("/v1/" + kind, Claim(from, from + 30));
+      ASSERT_TRUE(made.ok());
+      ASSERT_EQ(made->status, 201) << made->body;
+      const std::string id = made->Json().value()[id_field];
+      auto gone = at_b.Delete("/v1/" + kind + "/" + id);
+      ASSERT_TRUE(gone.ok());
+      EXPECT_EQ(gone->status, 200) << gone->body;
+      EXPECT_EQ(gone->Json().value().value("status", ""), ended) << "round " << i << ": " << gone->body;
+    };
+    made_at_a_ended_at_b("bookings", "booking_id", i * 60, "CANCELLED");
+    made_at_a_ended_at_b("holds", "hold_id", i * 60 + 30, "RELEASED");
   }
   EXPECT_TRUE(CommittedBookings(owner).empty());
 }
