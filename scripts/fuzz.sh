@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets (fuzz/, clang + ASan + UBSan) and runs each for SECONDS.
+# Builds the libFuzzer targets (fuzz/, clang + ASan + UBSan) in build-asan, the tree
+# scripts/sanitize.sh also uses (scripts/sanitizer-tree.sh), and runs each for SECONDS.
 #
 #   scripts/fuzz.sh [SECONDS] [TARGET...]      default: 600 s, every target
 #
 # Targets: fuzz_http_request fuzz_time fuzz_buckets fuzz_audit_verify (docs/testing.md,
 # "Fuzzing"). Each run starts from a temporary copy of fuzz/corpus/<target>/, so the committed
-# corpus is never changed; a crashing input is kept as build-fuzz/fuzz-artifacts/<target>-crash-…
+# corpus is never changed; a crashing input is kept as build-asan/fuzz-artifacts/<target>-crash-…
 # Prints one summary line per target; exits 1 if any target found something.
 #
-# Environment: FUZZ_BUILD_DIR (default build-fuzz), FUZZ_PARALLEL (targets run at once,
-# default 1), FUZZ_NICE (niceness of the runs, default 10), JOBS (build jobs, default 2).
+# Environment: FUZZ_PARALLEL (targets run at once, default 1), FUZZ_NICE (niceness of the
+# runs, default 10), JOBS (build jobs, default 2).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -22,21 +23,11 @@ targets=("$@")
 for t in "${targets[@]}"; do
   case " ${all_targets[*]} " in *" $t "*) ;; *) echo "unknown target: $t (one of: ${all_targets[*]})" >&2; exit 2 ;; esac
 done
-build=$(realpath -m "${FUZZ_BUILD_DIR:-build-fuzz}")
 parallel=${FUZZ_PARALLEL:-1}
 niceness=${FUZZ_NICE:-10}
 
-command -v clang++ >/dev/null || { echo "fuzz.sh: clang++ is needed (apt-get install clang libclang-rt-dev)" >&2; exit 2; }
-
 start=$(date +%s)
-if [ ! -f "$build/CMakeCache.txt" ]; then
-  generator=()
-  command -v ninja >/dev/null && generator=(-G Ninja)
-  launcher=()
-  command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
-  CC=clang CXX=clang++ cmake -S . -B "$build" "${generator[@]}" "${launcher[@]}" \
-    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAGENTDRAFT_FUZZ=ON >/dev/null
-fi
+build=$(realpath "$(scripts/sanitizer-tree.sh asan)")
 nice -n 5 cmake --build "$build" -j"${JOBS:-2}" --target "${targets[@]}"
 built=$(date +%s)
 echo "fuzz.sh: built in $((built - start)) s"

@@ -7,7 +7,9 @@
 # ctest runs. Long profiles: tests/soak/run.sh and scripts/fuzz.sh 600 (docs/testing.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+started=$SECONDS
 scripts/setup.sh >&2
+echo "test.sh: set-up and build took $((SECONDS - started)) s" >&2
 # setup.sh installed DynamoDB Local: its absence is a failure here, not a skipped test.
 export AGENTDRAFT_REQUIRE_DYNAMODB=1
 started=$SECONDS

@@ -105,7 +105,8 @@ void Work(engine::Engine& engine, const engine::Principal& agent, int worker, ui
       }
     } else if (dice < 75) {
       if (holds.empty()) continue;
-      auto [hold_id, r] = take(holds);  // convert: a commit of the hold's own slot
+      auto [hold_id, request] = take(holds);  // convert: a commit of the hold's own slot
+      engine::ClaimRequest r = std::move(request);  // a lambda cannot capture a binding in clang 14
       r.hold_id = hold_id;
       r.idempotency_key = "w" + std::to_string(worker) + "-" + std::to_string(n++);
       engine::Outcome o = engine::Await([&](engine::Done d) { engine.Commit(agent, r, d); });

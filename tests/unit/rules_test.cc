@@ -36,6 +36,12 @@ class RulesTest : public EngineTest {
     r.idempotency_key = std::move(key);
     return r;
   }
+  static engine::ClaimRequest Span(Time start, Time end) {
+    engine::ClaimRequest r;
+    r.start = start;
+    r.end = end;
+    return r;
+  }
   // The slot starts availability returns.
   std::set<std::string> Free(const engine::Principal& p, const char* from, const char* to, int minutes = 30,
                              int granularity = 30) {
@@ -230,7 +236,7 @@ TEST_F(RulesTest, AvailabilityAndCommitAgreeOnRandomCalendars) {
     // Bookings first (rules would refuse some), by both agents, on 15-minute starts.
     for (int i = pick(0, 9); i > 0; --i) {
       const Time s = day0 + std::chrono::minutes(15 * pick(0, 48 * 4 - 1));
-      Commit(i % 3 == 0 ? me : top, {s, s + std::chrono::minutes(15 * pick(1, 4))});
+      Commit(i % 3 == 0 ? me : top, Span(s, s + std::chrono::minutes(15 * pick(1, 4))));
     }
     std::vector<json> rules;
     if (pick(0, 1)) {
@@ -265,14 +271,14 @@ TEST_F(RulesTest, AvailabilityAndCommitAgreeOnRandomCalendars) {
     std::shuffle(out.begin(), out.end(), rng);
     capped_days += body["slots"].empty();
     for (size_t i = 0; i < in.size() && i < 6; ++i) {
-      Reply r = Commit(me, {in[i], in[i] + q.duration});
+      Reply r = Commit(me, Span(in[i], in[i] + q.duration));
       ASSERT_EQ(r.status, 201) << "case " << c << ": availability offered " << FormatRfc3339(in[i]) << " but " << r.raw
                                << "\nrules: " << json(rules).dump();
       ASSERT_EQ(Cancel(me, r.body["booking_id"]).status, 200);
       ++checked_free;
     }
     for (size_t i = 0; i < out.size() && i < 6; ++i) {
-      Reply r = Commit(me, {out[i], out[i] + q.duration});
+      Reply r = Commit(me, Span(out[i], out[i] + q.duration));
       ASSERT_NE(r.status, 201) << "case " << c << ": availability did not offer " << FormatRfc3339(out[i])
                                << " but the commit got 201\nrules: " << json(rules).dump();
       ++checked_busy;

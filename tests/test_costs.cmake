@@ -1,0 +1,20 @@
+# Read by ctest after the discovered tests (TEST_INCLUDE_FILES, tests/CMakeLists.txt). ctest -j
+# starts tests in decreasing COST; until a run has left Testing/Temporary/CTestCostData.txt
+# (a clean clone, CI) every cost is 0 and the longest suites, registered last, would start
+# last. Seconds each took on 2 cores; approximate is enough.
+set(agentdraft_long_tests
+  "MultiDaemonHistory.StampedeOverThreeDaemonsIsWonByTheTopRankedAgentEveryRound" 110
+  "dynamodb/E2eTest.StampedeOf64AgentsIsWonByTheTopRankedAgentEveryRound" 100
+  "MultiDaemonTest.StampedeOverThreeDaemonsIsWonByTheTopRankedAgentEveryRound" 77
+  "OverlapStorm.ThirtyTwoClientsFourCalendarsNoOverlapNoLostAckNoPhantom" 77
+  "MultiDaemonTest.OverlapStormWithADaemonKilledEveryTenSecondsLosesNothing" 66
+  "CrashSoak.KillNineEveryTwoSecondsLosesNothingAcknowledged" 66
+  "MultiDaemonHistory.StormOverThreeDaemonsOneKilledOrPausedAtATime" 65
+  "MultiDaemonHistory.APlantedAckBeforeCommitIsSeenAcrossDaemons" 26
+  "dynamodb/E2eTest.AcknowledgedCommitsSurviveSigkillAndRefusedOnesNeverAppear" 18
+  "RulesTest.AvailabilityAndCommitAgreeOnRandomCalendars" 12
+  "PathPairs.TwoPathsToOneSlotNeverBothLeaveAnOccupant" 11)
+while(agentdraft_long_tests)
+  list(POP_FRONT agentdraft_long_tests name cost)
+  set_tests_properties("${name}" PROPERTIES COST ${cost})
+endwhile()
