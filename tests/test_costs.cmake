@@ -4,8 +4,8 @@
 # last. Seconds each took on 2 cores; approximate is enough.
 set(agentdraft_long_tests
   "MultiDaemonHistory.StampedeOverThreeDaemonsIsWonByTheTopRankedAgentEveryRound" 110
-  "dynamodb/E2eTest.StampedeOf64AgentsIsWonByTheTopRankedAgentEveryRound" 100
-  "MultiDaemonTest.StampedeOverThreeDaemonsIsWonByTheTopRankedAgentEveryRound" 77
+  "dynamodb/E2eTest.StampedeOf64AgentsIsWonByTheTopRankedAgentEveryRound" 30
+  "MultiDaemonTest.StampedeOverThreeDaemonsIsWonByTheTopRankedAgentEveryRound" 40
   "OverlapStorm.ThirtyTwoClientsFourCalendarsNoOverlapNoLostAckNoPhantom" 77
   "MultiDaemonTest.OverlapStormWithADaemonKilledEveryTenSecondsLosesNothing" 66
   "CrashSoak.KillNineEveryTwoSecondsLosesNothingAcknowledged" 66
