@@ -19,9 +19,8 @@ asan) cc=clang cxx=clang++ option=-DAGENTDRAFT_FUZZ=ON ;;
 tsan) cc=gcc cxx=g++ option=-DAGENTDRAFT_TSAN=ON ;;
 *) echo "sanitizer-tree.sh: unknown sanitizer '$kind' (asan or tsan)" >&2; exit 2 ;;
 esac
-command -v "$cxx" >/dev/null || { echo "sanitizer-tree.sh: $cxx is needed (scripts/setup.sh installs it)" >&2; exit 2; }
+cxx_path=$(command -v "$cxx") || { echo "sanitizer-tree.sh: $cxx is needed (scripts/setup.sh installs it)" >&2; exit 2; }
 dir="build-$kind"
-cxx_path=$(command -v "$cxx")
 if [ -f "$dir/CMakeCache.txt" ] &&
    ! grep -qx "CMAKE_CXX_COMPILER:[A-Z]*=$cxx_path" "$dir/CMakeCache.txt"; then
   rm -rf "$dir"

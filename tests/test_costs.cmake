@@ -4,12 +4,12 @@
 # last. Seconds each took on 2 cores; approximate is enough.
 set(agentdraft_long_tests
   "MultiDaemonHistory.StampedeOverThreeDaemonsIsWonByTheTopRankedAgentEveryRound" 110
-  "dynamodb/E2eTest.StampedeOf64AgentsIsWonByTheTopRankedAgentEveryRound" 30
-  "MultiDaemonTest.StampedeOverThreeDaemonsIsWonByTheTopRankedAgentEveryRound" 40
   "OverlapStorm.ThirtyTwoClientsFourCalendarsNoOverlapNoLostAckNoPhantom" 77
   "MultiDaemonTest.OverlapStormWithADaemonKilledEveryTenSecondsLosesNothing" 66
   "CrashSoak.KillNineEveryTwoSecondsLosesNothingAcknowledged" 66
   "MultiDaemonHistory.StormOverThreeDaemonsOneKilledOrPausedAtATime" 65
+  "MultiDaemonTest.StampedeOverThreeDaemonsIsWonByTheTopRankedAgentEveryRound" 40
+  "dynamodb/E2eTest.StampedeOf64AgentsIsWonByTheTopRankedAgentEveryRound" 30
   "MultiDaemonHistory.APlantedAckBeforeCommitIsSeenAcrossDaemons" 26
   "dynamodb/E2eTest.AcknowledgedCommitsSurviveSigkillAndRefusedOnesNeverAppear" 18
   "RulesTest.AvailabilityAndCommitAgreeOnRandomCalendars" 12

@@ -18,7 +18,8 @@ namespace {
 constexpr int kAgents = 64;
 int Rounds() {
   const char* v = std::getenv("AGENTDRAFT_STAMPEDE_ROUNDS");
-  return v != nullptr && std::atoi(v) > 0 ? std::atoi(v) : 200;
+  const int rounds = v != nullptr ? std::atoi(v) : 0;
+  return rounds > 0 ? rounds : 200;
 }
 
 struct Shot {
