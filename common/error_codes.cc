@@ -19,8 +19,10 @@ constexpr ErrorCodeInfo kTable[] = {
     {"rule_violation", 422, ExitCode::kRuleViolation},
     {"hold_limit", 422, ExitCode::kRuleViolation},
     {"rate_limited", 429, ExitCode::kRateLimited},
+    {"too_many_streams", 429, ExitCode::kRateLimited},
     {"headers_too_large", 431, ExitCode::kUsage},
     {"internal", 500, ExitCode::kError},
+    {"not_implemented", 501, ExitCode::kError},
     {"unavailable", 503, ExitCode::kError},
 };
 }  // namespace

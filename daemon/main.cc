@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -63,6 +64,25 @@ Status LockDataDir(const std::string& dir) {
 int Fail(const std::string& message) {
   std::fprintf(stderr, "agentdraftd: %s\n", message.c_str());
   return 1;
+}
+
+
+// Raises the soft limit on open files to the hard one, and when even that cannot hold both
+// listeners' --max-connections, lowers it to fit (with a warning): a full table of connections
+// must never leave the daemon without a descriptor for its store.
+void FitConnectionsToDescriptorLimit(api::ServerOptions& server) {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return;
+  lim.rlim_cur = lim.rlim_max;
+  (void)::setrlimit(RLIMIT_NOFILE, &lim);
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return;
+  constexpr rlim_t kReserve = 256;  // the store, DynamoDB and webhook connections, logs
+  const rlim_t fit = lim.rlim_cur > kReserve + 8 ? (lim.rlim_cur - kReserve) / 2 : 4;
+  if (static_cast<rlim_t>(server.max_connections) > fit) {
+    spdlog::warn("--max-connections {} does not fit the open-file limit ({}); using {}",
+                 server.max_connections, lim.rlim_cur, fit);
+    server.max_connections = static_cast<int>(fit);
+  }
 }
 
 }  // namespace
@@ -154,6 +174,7 @@ int main(int argc, char** argv) {
   engine.SetHooks(std::move(hooks));
   if (Status s = engine.Start(); !s.ok()) return Fail("cannot load state: " + s.ToString());
 
+  FitConnectionsToDescriptorLimit(config->server);
   api::ApiServer server(engine, config->server, {checkpointer->get(), &events, &hooks_webhooks});
   auto port = server.Bind();
   if (!port.ok()) {

@@ -4,7 +4,7 @@
 #
 #   scripts/fuzz.sh [SECONDS] [TARGET...]      default: 600 s, every target
 #
-# Targets: fuzz_http_request fuzz_time fuzz_buckets fuzz_audit_verify (docs/testing.md,
+# Targets: fuzz_http_request fuzz_time fuzz_buckets fuzz_audit_verify fuzz_request_framing (docs/testing.md,
 # "Fuzzing"). Each run starts from a temporary copy of fuzz/corpus/<target>/, so the committed
 # corpus is never changed; a crashing input is kept as build-asan/fuzz-artifacts/<target>-crash-…
 # Prints one summary line per target; exits 1 if any target found something.
@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 seconds=${1:-600}
 shift || true
-all_targets=(fuzz_http_request fuzz_time fuzz_buckets fuzz_audit_verify)
+all_targets=(fuzz_http_request fuzz_time fuzz_buckets fuzz_audit_verify fuzz_request_framing)
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=("${all_targets[@]}")
 for t in "${targets[@]}"; do
@@ -42,6 +42,7 @@ dict_of() {
     fuzz_http_request) echo "$root/fuzz/http_request.dict" ;;
     fuzz_time) echo "$root/fuzz/time.dict" ;;
     fuzz_audit_verify) echo "$root/fuzz/audit_verify.dict" ;;
+    fuzz_request_framing) echo "$root/fuzz/request_framing.dict" ;;
     *) echo "" ;;
   esac
 }

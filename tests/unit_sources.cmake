@@ -8,6 +8,7 @@ set(AGENTDRAFT_TEST_SOURCES_unit
   unit/rules_test.cc
   unit/rate_limiter_test.cc
   unit/request_parser_test.cc
+  unit/request_framing_test.cc
   unit/api_error_body_test.cc
   unit/sqlite_store_test.cc
   unit/time_test.cc

@@ -1,35 +1,15 @@
-// The audit log's checkpoint and export, and the event stream (GET /v1/events).
-#include <charconv>
-
+// The audit log's checkpoint and export.
 #include <spdlog/spdlog.h>
 
 #include "daemon/api/request_parser.h"
 #include "daemon/api/server.h"
 #include "daemon/audit/checkpointer.h"
-#include "daemon/audit/event_hub.h"
 #include "daemon/engine/views.h"
 
 namespace agentdraft::api {
 
 namespace {
 constexpr int kExportPage = 1000;
-
-// The seq an event stream resumes after: Last-Event-ID, else ?after=, else the current head.
-bool ResumePoint(const httplib::Request& req, int64_t head, int64_t* after) {
-  std::string text = req.get_header_value("Last-Event-ID");
-  if (text.empty() && req.has_param("after")) text = req.get_param_value("after");
-  if (text.empty()) {
-    *after = head;
-    return true;
-  }
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), *after);
-  return ec == std::errc() && ptr == text.data() + text.size() && *after >= 0;
-}
-
-std::string SseEvent(const store::AuditRecord& r) {
-  return "id: " + std::to_string(r.seq) + "\nevent: " + r.kind + "\ndata: " +
-         engine::AuditEventJson(r).dump() + "\n\n";
-}
 }  // namespace
 
 void ApiServer::RegisterAuditRoutes() {
@@ -134,68 +114,6 @@ void ApiServer::RegisterAuditRoutes() {
           }
           return sink.write(out.data(), out.size());
         });
-  });
-
-  // Server-sent events: the caller's events (an agent: rows it acted in or that concern its
-  // claims; the owner: every row of the calendar), resumable with Last-Event-ID.
-  Get("/v1/events", [this](const httplib::Request& req, httplib::Response& res) {
-    auto p = RequireAgentOrOwner(req, res, "events:read");
-    if (!p) return;
-    if (services_.events == nullptr) return RespondError(res, "unavailable", "no event stream here");
-    int64_t after = 0;
-    if (!ResumePoint(req, services_.events->head(), &after)) {
-      return Respond(res, ValidationError({{"Last-Event-ID", "must be an event id (a non-negative integer)"}}));
-    }
-    struct State {
-      int64_t after;
-      bool greeted = false;
-      Time last_write;
-    };
-    auto st = std::make_shared<State>(State{after, false, engine_.clock().Now()});
-    const engine::Principal who = *p;
-    res.set_header("Cache-Control", "no-store");
-    res.set_header("X-Accel-Buffering", "no");
-    res.set_chunked_content_provider("text/event-stream", [this, st, who](size_t, httplib::DataSink& sink) {
-      auto visible = [&](const store::AuditRecord& r) {
-        return r.owner_id == who.owner_id &&
-               (who.is_owner() || r.actor == who.agent_id || r.subject == who.agent_id);
-      };
-      std::string out;
-      if (!st->greeted) {
-        out = "retry: 2000\n: agentdraftd events after " + std::to_string(st->after) + "\n\n";
-        st->greeted = true;
-      }
-      if (draining_) {
-        sink.done();
-        return true;
-      }
-      bool gap = false;
-      std::vector<store::AuditRecord> rows =
-          services_.events->WaitAfter(st->after, std::chrono::milliseconds(out.empty() ? 1000 : 0), 500, &gap);
-      if (gap) {
-        // Older than the hub keeps: catch up from the store.
-        store::AuditQuery q;
-        q.owner_id = who.owner_id;
-        if (!who.is_owner()) q.visible_to_agent = who.agent_id;
-        q.after_seq = st->after;
-        q.limit = 500;
-        auto stored = engine_.store().ListAudit(q);
-        if (!stored.ok()) return false;
-        rows = std::move(*stored);
-        // Rows of other calendars or agents are not returned by the store; skip ahead past
-        // them when nothing visible is left before the hub's rows.
-        if (rows.empty()) st->after = std::max(st->after, services_.events->head());
-      }
-      for (const store::AuditRecord& r : rows) {
-        if (visible(r)) out += SseEvent(r);
-        st->after = std::max(st->after, r.seq);
-      }
-      const Time now = engine_.clock().Now();
-      if (out.empty() && now - st->last_write >= std::chrono::seconds(15)) out = ": keep-alive\n\n";
-      if (out.empty()) return true;
-      st->last_write = now;
-      return sink.write(out.data(), out.size());
-    });
   });
 }
 

@@ -43,20 +43,36 @@ bool KnownPath(const std::string& path) {
       R"(/v1/dashboard/agents(/[^/]+(/keys)?)?|/v1/dashboard/settings)");
   return std::regex_match(path, kKnown);
 }
+
+// Event streams one listener serves at once: as configured, else a quarter of the workers,
+// so that streams never take the workers that requests need.
+int StreamsPerListener(const ServerOptions& o) {
+  return o.streams.per_listener > 0 ? o.streams.per_listener : std::max(1, o.threads / 4);
+}
 }  // namespace
 
 ApiServer::ApiServer(engine::Engine& engine, ServerOptions options, ApiServices services)
     : engine_(engine), options_(std::move(options)), services_(services),
-      http_(ConnectionLimits{
-          .threads = options_.threads,
-          .max_connections = options_.max_connections > 0 ? options_.max_connections : options_.threads,
+      http_(GateLimits{
+          .workers = options_.threads,
+          .max_connections = static_cast<size_t>(options_.max_connections),
+          .max_header_bytes = options_.max_header_bytes,
+          .max_body_bytes = options_.max_body_bytes,
           .read_timeout = options_.read_timeout,
-          .idle_timeout = options_.idle_timeout,
-          .max_header_bytes = options_.max_header_bytes}),
-      rate_limiter_(options_.rate_per_second, options_.rate_burst) {
-  // The owner's door: people, scripts and local agents acting as themselves. A keep-alive
-  // connection holds its worker, so a local stampede needs one per agent.
-  unix_.new_task_queue = [] { return new httplib::ThreadPool(64); };
+          .idle_timeout = options_.idle_timeout}),
+      // The owner's door: people, scripts and local agents acting as themselves.
+      unix_(GateLimits{
+          .workers = 64 + StreamsPerListener(options_),
+          .max_connections = static_cast<size_t>(options_.max_connections),
+          .max_header_bytes = options_.max_header_bytes,
+          .max_body_bytes = options_.max_body_bytes,
+          .read_timeout = options_.read_timeout,
+          .idle_timeout = options_.idle_timeout}),
+      rate_limiter_(options_.rate_per_second, options_.rate_burst),
+      stream_slots_(StreamLimits{
+          .per_agent = options_.streams.per_agent,
+          .per_owner = options_.streams.per_owner,
+          .per_listener = StreamsPerListener(options_)}) {
   http_.set_tcp_nodelay(true);
   http_.set_socket_options([this](int sock) {
     int yes = 1;
@@ -107,12 +123,7 @@ void ApiServer::ConfigureListener(httplib::Server& server) {
         RespondError(res, "payload_too_large", "request body is too large");
         break;
       case 400:
-        if (TcpServer::RequestTimedOut()) {
-          RespondError(res, "request_timeout", "the request body did not arrive within the read timeout");
-          res.set_header("Connection", "close");
-        } else {
-          RespondError(res, "validation_error", "the request could not be processed (HTTP 400)");
-        }
+        RespondError(res, "validation_error", "the request could not be processed (HTTP 400)");
         break;
       case 431:
         RespondError(res, "headers_too_large", "request headers are too large");
@@ -231,6 +242,7 @@ void ApiServer::RegisterRoutes() {
   RegisterAgentRoutes();
   RegisterOwnerRoutes();
   RegisterAuditRoutes();
+  RegisterEventRoutes();
   RegisterWebhookRoutes();
   RegisterRuleRoutes();
   // Methods no route uses: 405 on a known path, 404 elsewhere.

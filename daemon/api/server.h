@@ -24,6 +24,7 @@
 
 #include "common/status.h"
 #include "daemon/api/rate_limiter.h"
+#include "daemon/api/stream_slots.h"
 #include "daemon/api/tcp_listener.h"
 #include "daemon/api/unix_listener.h"
 #include "daemon/engine/engine.h"
@@ -37,6 +38,8 @@ class Webhooks;
 }  // namespace agentdraft::webhooks
 
 namespace agentdraft::api {
+
+struct EventStreamState;  // routes_events.cc
 
 // The daemon's parts beyond the engine that routes use. Each may be null (its routes then
 // answer 503).
@@ -53,9 +56,10 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   int port = 8080;            // 0 = any free port
   bool dev_mode = false;      // magic-link bootstrap answers with `dev_token`
-  int threads = 256;          // worker threads = connections served at once
-  // HTTP connections open at once (served or waiting for a worker); beyond it 503. 0 = threads.
-  int max_connections = 0;
+  int threads = 256;          // worker threads = requests served at once (per listener)
+  // Connections open at once, per listener (served, idle or still sending). Beyond it the one
+  // that has waited longest without a whole request is closed to make room (request_gate.h).
+  int max_connections = 4096;
   int listen_backlog = 1024;
   size_t max_body_bytes = 1 << 20;   // larger: 413 payload_too_large
   size_t max_header_bytes = 16384;   // request line and headers; larger: 431 headers_too_large
@@ -64,6 +68,10 @@ struct ServerOptions {
   std::chrono::milliseconds read_timeout{10000};
   std::chrono::milliseconds idle_timeout{5000};  // keep-alive: the wait for the next request
   std::string socket_path;    // "" = no Unix socket
+  // Event streams (GET /v1/events) open at once (stream_slots.h); 0 per listener = a quarter
+  // of `threads`. A stream ends after `stream_lifetime` (the client resumes with Last-Event-ID).
+  StreamLimits streams{.per_agent = 4, .per_owner = 32, .per_listener = 0};
+  std::chrono::milliseconds stream_lifetime{std::chrono::hours(1)};
   // Per-agent token bucket: `rate_per_second` requests a second on average, bursts of up to
   // `rate_burst`. 0 = no limit.
   double rate_per_second = 0;
@@ -109,6 +117,12 @@ class ApiServer {
   void RegisterAgentRoutes();
   void RegisterOwnerRoutes();
   void RegisterAuditRoutes();
+  void RegisterEventRoutes();
+  void OpenEventStream(const httplib::Request& req, httplib::Response& res);
+  bool WriteEvents(EventStreamState& st, httplib::DataSink& sink);
+  bool StillAuthorized(const EventStreamState& st);
+  Result<std::vector<store::AuditRecord>> NextVisibleRows(EventStreamState& st,
+                                                          std::chrono::milliseconds wait);
   void RegisterWebhookRoutes();
   void RegisterRuleRoutes();
 
@@ -136,6 +150,7 @@ class ApiServer {
   std::string http_address_;
   Time started_at_;
   RateLimiter rate_limiter_;
+  StreamSlots stream_slots_;
   std::atomic<int> listen_fd_{-1};
   std::atomic<bool> draining_{false};
   std::mutex in_flight_mu_;

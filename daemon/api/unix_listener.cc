@@ -16,7 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "daemon/api/socket_io.h"
+#include "daemon/api/gate_stream.h"
 #include "daemon/api/tcp_listener.h"
 
 namespace agentdraft::api {
@@ -25,90 +25,8 @@ namespace {
 
 std::string Errno(const std::string& what) { return what + ": " + std::strerror(errno); }
 
-// A connected AF_UNIX socket as an httplib Stream, with httplib's read/write timeouts.
-class UnixStream final : public httplib::Stream {
- public:
-  UnixStream(int fd, uid_t peer_uid, int read_timeout_ms, int write_timeout_ms)
-      : fd_(fd), peer_uid_(peer_uid), read_timeout_ms_(read_timeout_ms),
-        write_timeout_ms_(write_timeout_ms) {}
-
-  // A new request starts: its head is read whole first (FrameBodylessRequest needs it). Bytes
-  // already read past the last request (a pipelined one) stay.
-  void BeginRequest() {
-    pending_.erase(0, pending_pos_);
-    pending_pos_ = 0;
-    head_read_ = false;
-  }
-  bool has_pending() const { return pending_pos_ < pending_.size(); }
-
-  bool is_readable() const override {
-    return pending_pos_ < pending_.size() || WaitFor(fd_, POLLIN, read_timeout_ms_);
-  }
-  bool is_writable() const override { return WaitFor(fd_, POLLOUT, write_timeout_ms_); }
-  ssize_t read(char* ptr, size_t size) override {
-    if (!head_read_) ReadHead();
-    if (pending_pos_ < pending_.size()) {
-      const size_t n = std::min(size, pending_.size() - pending_pos_);
-      std::copy_n(pending_.data() + pending_pos_, n, ptr);
-      pending_pos_ += n;
-      return static_cast<ssize_t>(n);
-    }
-    if (!WaitFor(fd_, POLLIN, read_timeout_ms_)) return -1;
-    return RecvRetrying(fd_, ptr, size);
-  }
-  ssize_t write(const char* ptr, size_t size) override {
-    if (!is_writable()) return -1;
-    return SendRetrying(fd_, ptr, size);
-  }
-  void get_remote_ip_and_port(std::string& ip, int& port) const override {
-    ip = kUnixPeerAddr;
-    port = static_cast<int>(peer_uid_);
-  }
-  void get_local_ip_and_port(std::string& ip, int& port) const override {
-    ip = kUnixPeerAddr;
-    port = 0;
-  }
-  socket_t socket() const override { return fd_; }
-
- private:
-  // Reads until the head's blank line (or EOF, a timeout, or 64 KiB: httplib then answers as
-  // it would), and gives a head without a body length "Content-Length: 0".
-  void ReadHead() {
-    head_read_ = true;
-    char buf[4096];
-    size_t end;
-    while ((end = pending_.find("\r\n\r\n")) == std::string::npos && pending_.size() < 65536 &&
-           WaitFor(fd_, POLLIN, read_timeout_ms_)) {
-      const ssize_t n = RecvRetrying(fd_, buf, sizeof buf);
-      if (n <= 0) break;
-      pending_.append(buf, static_cast<size_t>(n));
-    }
-    if (end == std::string::npos) return;
-    std::string head = pending_.substr(0, end + 4);
-    FrameBodylessRequest(head);
-    pending_.replace(0, end + 4, head);
-  }
-
-  int fd_;
-  uid_t peer_uid_;
-  int read_timeout_ms_;
-  int write_timeout_ms_;
-  std::string pending_;  // read from the socket, not yet given to httplib
-  size_t pending_pos_ = 0;
-  bool head_read_ = false;
-};
-
-// Reads what the refused peer sent (its request head, within a second) so that it is not
-// cut off mid-write, then answers 403 and closes.
+// Answers a refused peer 403 (its request head was read by the gate).
 void RefusePeer(int fd, uid_t uid) {
-  std::string head;
-  char buf[4096];
-  while (head.find("\r\n\r\n") == std::string::npos && head.size() < 16384 &&
-         WaitFor(fd, POLLIN, 1000)) {
-    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) break;
-    head.append(buf, static_cast<size_t>(n));
-  }
   const std::string body =
       nlohmann::json{{"error", "forbidden"},
                      {"message", "uid " + std::to_string(uid) +
@@ -139,6 +57,12 @@ bool SomeoneListens(const std::string& path) {
 }
 
 }  // namespace
+
+UnixSocketServer::UnixSocketServer(GateLimits limits)
+    : write_timeout_(limits.read_timeout),
+      gate_(limits, [this](GateConnection& conn) { return ServeRequest(conn); }) {
+  new_task_queue = [this] { return new GateQueue(gate_); };
+}
 
 UnixSocketServer::~UnixSocketServer() {
   if (lock_fd_ >= 0) ::close(lock_fd_);
@@ -210,38 +134,26 @@ bool UnixSocketServer::process_and_close_socket(socket_t sock) {
   ucred cred{};
   socklen_t len = sizeof cred;
   const bool known = ::getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0;
-  if (!known || (cred.uid != ::getuid() && cred.uid != 0)) {
-    RefusePeer(sock, known ? cred.uid : static_cast<uid_t>(-1));
-    ::shutdown(sock, SHUT_RDWR);
-    ::close(sock);
+  gate_.Adopt(sock, known ? cred.uid : static_cast<uid_t>(-1));
+  return true;
+}
+
+bool UnixSocketServer::ServeRequest(GateConnection& conn) {
+  const uid_t uid = conn.peer_uid;
+  if (uid == static_cast<uid_t>(-1) || (uid != ::getuid() && uid != 0)) {
+    RefusePeer(conn.fd, uid);
     return false;
   }
-  const int read_ms = static_cast<int>(read_timeout_sec_ * 1000 + read_timeout_usec_ / 1000);
-  const int write_ms = static_cast<int>(write_timeout_sec_ * 1000 + write_timeout_usec_ / 1000);
-  UnixStream stream(sock, cred.uid, read_ms, write_ms);
-  bool ok = true;
-  for (size_t left = keep_alive_max_count_; left > 0; --left) {
-    // Wait for the next request in short slices, so that stop() ends idle connections fast.
-    bool readable = false;
-    for (time_t waited_ms = 0; waited_ms < keep_alive_timeout_sec_ * 1000; waited_ms += 100) {
-      if (svr_sock_ == INVALID_SOCKET) break;
-      if ((readable = stream.has_pending() || WaitFor(sock, POLLIN, 100))) break;
-    }
-    if (!readable) break;
-    bool connection_closed = false;
-    stream.BeginRequest();
-    ok = ServeGuarded([&] {
-      return process_request(stream, /*close_connection=*/left == 1, connection_closed,
-                             [&cred](httplib::Request& req) {
-                               req.remote_addr = kUnixPeerAddr;
-                               req.remote_port = static_cast<int>(cred.uid);
-                             });
-    });
-    if (!ok || connection_closed) break;
-  }
-  ::shutdown(sock, SHUT_RDWR);
-  ::close(sock);
-  return ok;
+  GateStream stream(conn, write_timeout_, kUnixPeerAddr);
+  bool connection_closed = false;
+  const bool ok = ServeGuarded([&] {
+    return process_request(stream, /*close_connection=*/false, connection_closed,
+                           [uid](httplib::Request& req) {
+                             req.remote_addr = kUnixPeerAddr;
+                             req.remote_port = static_cast<int>(uid);
+                           });
+  });
+  return ok && !connection_closed;
 }
 
 }  // namespace agentdraft::api

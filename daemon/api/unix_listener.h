@@ -2,8 +2,9 @@
 //
 // The packaged cpp-httplib (0.11) only listens on TCP. This subclass owns its listening socket:
 // Bind() creates the socket file itself and hands the descriptor to httplib's accept loop
-// (listen_after_bind()), and each accepted connection is served here, through httplib's
-// protected request processing, after its peer credentials (SO_PEERCRED) are checked.
+// (listen_after_bind()). Each accepted connection goes to a RequestGate (request_gate.h), as
+// on TCP: idle or slow connections hold no worker; whole requests are served here, through
+// httplib's protected request processing, after the peer credentials (SO_PEERCRED) are checked.
 //
 //  - The socket's directory is created 0700 (and tightened to 0700 if it exists and is ours),
 //    the socket file is 0600.
@@ -25,6 +26,7 @@
 
 #include "common/paths.h"
 #include "common/status.h"
+#include "daemon/api/request_gate.h"
 
 namespace agentdraft::api {
 
@@ -35,7 +37,7 @@ inline constexpr size_t kMaxSocketPath = 107;
 
 class UnixSocketServer : public httplib::Server {
  public:
-  UnixSocketServer() = default;
+  explicit UnixSocketServer(GateLimits limits);
   ~UnixSocketServer() override;
 
   // Creates the directory and the socket; FailedPrecondition-style Unavailable with a message
@@ -48,7 +50,10 @@ class UnixSocketServer : public httplib::Server {
 
  private:
   bool process_and_close_socket(socket_t sock) override;
+  bool ServeRequest(GateConnection& conn);
 
+  const std::chrono::milliseconds write_timeout_;
+  RequestGate gate_;
   std::string path_;
   int lock_fd_ = -1;
 };

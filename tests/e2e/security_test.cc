@@ -13,6 +13,7 @@
 
 #include "tests/cli/run_process.h"
 #include "tests/e2e/e2e_support.h"
+#include "tests/e2e/raw_connection.h"
 
 namespace agentdraft::testing {
 namespace {
@@ -21,55 +22,6 @@ using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
 int PortOf(const std::string& base_url) { return std::stoi(base_url.substr(base_url.rfind(':') + 1)); }
-
-// A raw TCP connection, for requests no HTTP client would send.
-class RawConnection {
- public:
-  RawConnection(const std::string& ip, int port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(port));
-    ::inet_pton(AF_INET, ip.c_str(), &addr.sin_addr);
-    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  }
-  explicit RawConnection(int port) : RawConnection("127.0.0.1", port) {}
-  ~RawConnection() { ::close(fd_); }
-  bool connected() const { return connected_; }
-  bool Send(std::string_view data) {
-    return ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(data.size());
-  }
-  // Reads until the peer closes or `timeout` passes. `*closed` tells which.
-  std::string ReadUntilClosed(milliseconds timeout, bool* closed) {
-    std::string got;
-    *closed = false;
-    const auto until = Clock::now() + timeout;
-    char buf[4096];
-    while (Clock::now() < until) {
-      pollfd p{fd_, POLLIN, 0};
-      const auto left = std::chrono::duration_cast<milliseconds>(until - Clock::now()).count();
-      if (::poll(&p, 1, static_cast<int>(std::max<int64_t>(1, left))) <= 0) continue;
-      const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-      if (n <= 0) {
-        *closed = true;
-        break;
-      }
-      got.append(buf, static_cast<size_t>(n));
-    }
-    return got;
-  }
-
- private:
-  int fd_ = -1;
-  bool connected_ = false;
-};
-
-// The JSON body of a raw HTTP response.
-nlohmann::json BodyOf(const std::string& response) {
-  const size_t at = response.find("\r\n\r\n");
-  if (at == std::string::npos) return nullptr;
-  return nlohmann::json::parse(response.substr(at + 4), nullptr, /*allow_exceptions=*/false);
-}
 
 class SecurityTest : public E2eTest {
  protected:
@@ -302,31 +254,28 @@ TEST_F(SecurityTest, SlowClientsAreCutAfterTheReadTimeoutAndDoNotBlockOthers) {
   ExpectServed("after the slow clients were cut");
 }
 
-TEST_F(SecurityTest, ConnectionsBeyondTheCapGetA503AndAreClosed) {
-  StartDaemon({"--dev", "--threads", "4", "--max-connections", "4", "--read-timeout", "30s",
+TEST_F(SecurityTest, WhenEveryConnectionIsBeingServedANewOneGetsA503AndIsClosed) {
+  StartDaemon({"--dev", "--threads", "8", "--max-connections", "4", "--max-streams", "4",
                "--idle-timeout", "100ms"});
   TestAgent a = owner_->AddAgent("a", 1);
   const std::string before = State();
-  std::vector<std::unique_ptr<RawConnection>> held;
-  // Four half-sent requests that hold every slot. Keep-alive connections left from the set-up
-  // close after the 100 ms idle timeout; until then a new one may be refused: open it again.
-  for (int attempt = 0; held.size() < 4 && attempt < 100; ++attempt) {
+  // Four event streams: each connection is being served for as long as it is open. (Idle
+  // connections left from the set-up make room for them.)
+  std::vector<std::unique_ptr<RawConnection>> streams;
+  for (int attempt = 0; streams.size() < 4 && attempt < 100; ++attempt) {
     auto c = std::make_unique<RawConnection>(port());
-    c->Send("GET /healthz HTTP/1.1\r\nHost: x\r\n");  // never finished
+    c->Send("GET /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + a.key + "\r\n\r\n");
     bool closed = false;
-    if (c->ReadUntilClosed(milliseconds(50), &closed).empty() && !closed) held.push_back(std::move(c));
+    if (c->ReadUntilClosed(milliseconds(200), &closed).rfind("HTTP/1.1 200", 0) == 0 && !closed) {
+      streams.push_back(std::move(c));
+    }
   }
-  ASSERT_EQ(held.size(), 4u);
-  // The cap is counted as connections are accepted: poll until the fifth is refused.
-  std::string answer;
-  const auto start = Clock::now();
-  while (answer.rfind("HTTP/1.1 503", 0) != 0 && Clock::now() - start < milliseconds(5000)) {
-    RawConnection extra(port());
-    extra.Send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
-    bool closed = false;
-    answer = extra.ReadUntilClosed(milliseconds(2000), &closed);
-    EXPECT_TRUE(closed) << "the refused connection was left open";
-  }
+  ASSERT_EQ(streams.size(), 4u);
+  RawConnection extra(port());
+  extra.Send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+  bool closed = false;
+  const std::string answer = extra.ReadUntilClosed(milliseconds(2000), &closed);
+  EXPECT_TRUE(closed) << "the refused connection was left open";
   EXPECT_EQ(answer.rfind("HTTP/1.1 503", 0), 0u) << answer;
   EXPECT_NE(answer.find("Retry-After: 1\r\n"), std::string::npos) << answer;
   EXPECT_EQ(BodyOf(answer).value("error", ""), "unavailable") << answer;
@@ -337,7 +286,7 @@ TEST_F(SecurityTest, ConnectionsBeyondTheCapGetA503AndAreClosed) {
   EXPECT_EQ(refused->status, 503);
   EXPECT_EQ(refused->headers["retry-after"], "1");
   EXPECT_LT(Clock::now() - t, milliseconds(1000));
-  held.clear();  // the clients go away: room again
+  streams.clear();  // the clients go away: room again
   EXPECT_TRUE(ServedWithin(milliseconds(5000)));
   EXPECT_EQ(State(), before);
 }
