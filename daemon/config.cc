@@ -128,7 +128,9 @@ std::optional<DaemonConfig> ParseCommandLine(int argc, char** argv, int* exit_co
   setting(app.add_option("--http", http, "HOST:PORT to serve HTTP on (port 0 picks a free one)"), "http");
   setting(app.add_option("--socket", c.server.socket_path,
                          "Unix socket for the owner (\"none\": no socket)"), "socket");
-  setting(app.add_option("--data-dir", c.data_dir, "directory for the SQLite store and the key secret"),
+  setting(app.add_option("--data-dir", c.data_dir,
+                         "directory for the SQLite store and the keys (created 0700 when missing; "
+                         "an existing one keeps its mode)"),
           "data-dir");
   setting(app.add_option("--store", c.store.kind,
                          "where decisions are kept: sqlite (a file in the data dir) or dynamodb "
