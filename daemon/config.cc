@@ -128,9 +128,7 @@ std::optional<DaemonConfig> ParseCommandLine(int argc, char** argv, int* exit_co
   setting(app.add_option("--http", http, "HOST:PORT to serve HTTP on (port 0 picks a free one)"), "http");
   setting(app.add_option("--socket", c.server.socket_path,
                          "Unix socket for the owner (\"none\": no socket)"), "socket");
-  setting(app.add_option("--data-dir", c.data_dir,
-                         "directory for the SQLite store and the keys (created 0700 when missing; "
-                         "an existing one keeps its mode)"),
+  setting(app.add_option("--data-dir", c.data_dir, "directory for the SQLite store and the key secret"),
           "data-dir");
   setting(app.add_option("--store", c.store.kind,
                          "where decisions are kept: sqlite (a file in the data dir) or dynamodb "
@@ -178,9 +176,10 @@ std::optional<DaemonConfig> ParseCommandLine(int argc, char** argv, int* exit_co
   setting(app.add_option("--threads", c.server.threads, "HTTP worker threads (connections served at once)")
               ->check(CLI::Range(4, 4096)), "threads");
   setting(app.add_option("--max-connections", c.server.max_connections,
-                         "HTTP connections open at once; more are answered 503 and closed "
-                         "(0: as many as --threads)")
-              ->check(CLI::Range(0, 100000)), "max-connections");
+                         "connections open at once per listener (served, idle or still "
+                         "sending); beyond it the one that waited longest without a whole request "
+                         "makes room, and when all are being served a new one is answered 503")
+              ->check(CLI::Range(4, 1000000)), "max-connections");
   std::string read_timeout = "10s", idle_timeout = "5s";
   setting(app.add_option("--read-timeout", read_timeout,
                          "a request (head and body) must arrive within this, else 408 and the "
@@ -188,6 +187,19 @@ std::optional<DaemonConfig> ParseCommandLine(int argc, char** argv, int* exit_co
   setting(app.add_option("--idle-timeout", idle_timeout,
                          "how long an idle keep-alive connection stays open (100ms–5m)"),
           "idle-timeout");
+  std::string stream_lifetime = "1h";
+  setting(app.add_option("--max-streams-per-agent", c.server.streams.per_agent,
+                         "event streams (GET /v1/events) one agent may have open at once")
+              ->check(CLI::Range(1, 1000)), "max-streams-per-agent");
+  setting(app.add_option("--max-streams-per-owner", c.server.streams.per_owner,
+                         "event streams of one calendar (its owner and agents) open at once")
+              ->check(CLI::Range(1, 100000)), "max-streams-per-owner");
+  setting(app.add_option("--max-streams", c.server.streams.per_listener,
+                         "event streams one listener serves at once (0: a quarter of --threads)")
+              ->check(CLI::Range(0, 100000)), "max-streams");
+  setting(app.add_option("--stream-lifetime", stream_lifetime,
+                         "an event stream ends after this; clients resume with Last-Event-ID (1s–24h)"),
+          "stream-lifetime");
   setting(app.add_option("--max-body-bytes", c.server.max_body_bytes,
                          "largest request body; larger: 413")
               ->check(CLI::Range(size_t{1024}, size_t{1} << 30)), "max-body-bytes");
@@ -266,6 +278,18 @@ std::optional<DaemonConfig> ParseCommandLine(int argc, char** argv, int* exit_co
     if (s.ok() && d < Duration(100ms)) s = Status::InvalidArgument(*text + " is below 100ms");
     if (!s.ok()) return fail(std::string(name) + ": " + s.message());
     *out = std::chrono::duration_cast<std::chrono::milliseconds>(d);
+  }
+  {
+    Duration d{};
+    Status s = ParseInto(stream_lifetime, &d, Duration(24h));
+    if (s.ok() && d < Duration(1s)) s = Status::InvalidArgument(stream_lifetime + " is below 1s");
+    if (!s.ok()) return fail("--stream-lifetime: " + s.message());
+    c.server.stream_lifetime = std::chrono::duration_cast<std::chrono::milliseconds>(d);
+  }
+  if (c.server.streams.per_listener * 2 > c.server.threads) {
+    return fail("--max-streams " + std::to_string(c.server.streams.per_listener) +
+                " would leave too few of the " + std::to_string(c.server.threads) +
+                " --threads for requests: at most half of them");
   }
   if (Status s = ParseInto(checkpoint_interval, &c.checkpoints.every, Duration(24h)); !s.ok() ||
       c.checkpoints.every < Duration(1s)) {

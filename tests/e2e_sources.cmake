@@ -6,6 +6,7 @@ set(AGENTDRAFT_TEST_SOURCES_e2e
   support/fault_proxy.cc
   e2e/bad_input_test.cc
   e2e/security_test.cc
+  e2e/hostile_agent_test.cc
   e2e/durability_test.cc
   e2e/lifecycle_test.cc
   e2e/socket_test.cc
@@ -14,6 +15,5 @@ set(AGENTDRAFT_TEST_SOURCES_e2e
   e2e/multi_daemon_test.cc
   e2e/path_pairs_test.cc
   e2e/counters_test.cc
-  e2e/files_test.cc
 )
 set(AGENTDRAFT_TEST_LIBS_e2e agentdraft_dynamo_client agentdraft_common PkgConfig::SQLITE3)
