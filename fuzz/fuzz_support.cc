@@ -133,7 +133,9 @@ InProcessDaemon::InProcessDaemon() : clock_(FromMicros(1780315200LL * 1000000)) 
   co.key_path = KeyDir() + "/audit.key";
   co.every_rows = 4;  // so that exports carry several checkpoints
   checkpointer_ = Must(audit::Checkpointer::Open(*store_, clock_, co), "open the checkpointer");
-  webhooks_ = std::make_unique<webhooks::Webhooks>(*store_, clock_, webhooks::WebhooksOptions{});
+  webhooks::WebhooksOptions wo;
+  wo.resolve_names = false;  // no DNS look-ups while fuzzing
+  webhooks_ = std::make_unique<webhooks::Webhooks>(*store_, clock_, wo);
   if (Status s = webhooks_->Load(); !s.ok()) Fail("set-up: webhooks", s.ToString());
   webhooks_->SetEngine(engine_.get());
   engine::EngineHooks hooks;

@@ -17,6 +17,7 @@ set(AGENTDRAFT_TEST_SOURCES_unit
   unit/aws_config_test.cc
   unit/sigv4_test.cc
   unit/webhook_deliverer_test.cc
+  unit/webhook_target_test.cc
   support/crash_vfs.cc
   powerloss/power_loss.cc
   powerloss/power_loss_test.cc

@@ -67,6 +67,9 @@ void ApiServer::RegisterWebhookRoutes() {
       if (sub.status().code() == StatusCode::kInvalidArgument) {
         return Respond(res, ValidationError({{"event_type/url", sub.status().message()}}));
       }
+      if (sub.status().code() == StatusCode::kForbidden) {  // the target policy refused the URL
+        return RespondError(res, "forbidden_target", sub.status().message());
+      }
       return RespondError(res, ErrorCodeFor(sub.status()), sub.status().message());
     }
     Respond(res, {201, SubscriptionJson(*sub, /*with_secret=*/true).dump()});

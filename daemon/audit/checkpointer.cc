@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/audit_verify.h"
+#include "common/file_modes.h"
 #include "common/ids.h"
 
 namespace agentdraft::audit {
@@ -28,8 +29,10 @@ std::string FromHex(const std::string& hex) {
   return out;
 }
 
-// Reads the hex secret key at `path`, or creates one (0600).
+// Reads the hex secret key at `path`, or creates one (0600). A key other users may read is
+// refused (InvalidArgument naming the fix).
 Result<std::string> LoadOrCreateKey(const std::string& path) {
+  if (Status s = CheckPrivateFile(path); !s.ok()) return s;
   std::ifstream in(path);
   std::string hex;
   if (in && std::getline(in, hex)) {

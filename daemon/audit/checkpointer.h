@@ -1,7 +1,8 @@
 // Checkpointer: signs the audit chain's head with the daemon's Ed25519 key (docs/audit.md).
 //
 // The key is `<data-dir>/audit.key` (mode 0600, the libsodium secret key in hex), created at
-// first start. A checkpoint (size, head hash, time) is signed and stored every `every_rows`
+// first start; an existing key that group or others may read is refused (Open fails with
+// InvalidArgument saying "chmod 600 <path>"). A checkpoint (size, head hash, time) is signed and stored every `every_rows`
 // rows, and `every` after the last one when rows were added since (Tick()), and on demand
 // (SignHead(): on shutdown, at the end of an export). The head comes from OnDurable(), the
 // engine's after_durable hook, so a checkpoint only ever covers durable rows. On a shared
@@ -25,7 +26,7 @@
 namespace agentdraft::audit {
 
 struct CheckpointerOptions {
-  std::string key_path;  // created 0600 when missing
+  std::string key_path;  // created 0600 when missing; refused when group/others may read it
   int every_rows = 1000;
   Duration every = std::chrono::seconds(60);
 };

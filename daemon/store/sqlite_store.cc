@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "common/file_modes.h"
 #include "common/ids.h"
 #include "common/planted.h"
 #include "daemon/store/sqlite_connection.h"
@@ -25,6 +26,14 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteStoreOptions&
 Status SqliteStore::Init() {
   uri_ = in_memory_ ? "file:agentdraft-mem-" + NewId("", 16) + "?mode=memory&cache=shared"
                     : "file:" + options_.path;
+  if (!in_memory_) {
+    // The database holds webhook secrets: created 0600, so its -wal and -shm are 0600 too.
+    if (std::string loose = LooseModeWarning(options_.path); !loose.empty()) {
+      spdlog::warn("{} (the database holds webhook secrets; chmod its -wal and -shm files too)",
+                   loose);
+    }
+    if (Status s = CreatePrivateFile(options_.path); !s.ok()) return s;
+  }
   auto writer = Connection::Open(uri_);
   if (!writer.ok()) return writer.status();
   writer_ = std::move(writer.value());

@@ -12,6 +12,9 @@
 // copies the WAL into the database (PASSIVE, so it never blocks the writer) whenever the WAL
 // passes `checkpoint_pages`, and after a second without commits, so the commit path never
 // waits for a checkpoint and a busy one rarely competes with it.
+// Modes: a new database file is created 0600 before SQLite opens it (SQLite gives its -wal
+// and -shm files the same mode); an existing one that others may read is used, with a warning
+// in the log.
 //
 // Thread-safe.
 #pragma once

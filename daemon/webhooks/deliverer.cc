@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "common/ids.h"
+#include "daemon/webhooks/target_policy.h"
 
 namespace agentdraft::webhooks {
 
@@ -54,29 +55,6 @@ std::string HmacHex(const std::string& secret, const std::string& message) {
   return ToHex(std::string_view(reinterpret_cast<const char*>(mac), sizeof mac));
 }
 
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
-// True for addresses that reach this host: 127.0.0.0/8, 0.0.0.0/8, ::1, ::, and their
-// IPv4-mapped forms.
-bool IsLoopbackV4(const in_addr& a) {
-  const uint8_t first = static_cast<uint8_t>(ntohl(a.s_addr) >> 24);
-  return first == 127 || first == 0;
-}
-bool IsLoopbackV6(const in6_addr& a) {
-  if (IN6_IS_ADDR_LOOPBACK(&a) || IN6_IS_ADDR_UNSPECIFIED(&a)) return true;
-  if (IN6_IS_ADDR_V4MAPPED(&a)) {
-    in_addr v4;
-    std::memcpy(&v4, &a.s6_addr[12], 4);
-    return IsLoopbackV4(v4);
-  }
-  return false;
-}
-
-
 size_t Discard(char*, size_t size, size_t n, void*) { return size * n; }
 
 // Frees a curl_slist on scope exit.
@@ -94,24 +72,23 @@ struct HeaderList {
 
 // What OpenSocket knows of its transfer.
 struct SocketGuard {
-  bool allow_loopback = true;
-  bool blocked_loopback = false;  // a resolved address was refused
+  TargetPolicy policy;
+  std::string refused;  // the last address refused, and why (for the log)
 };
 
-// CURLOPT_OPENSOCKETFUNCTION: refuses loopback addresses a host name resolved to.
-curl_socket_t OpenSocket(void* user, curlsocktype purpose, curl_sockaddr* addr) {
+// CURLOPT_OPENSOCKETFUNCTION: refuses, before connecting, an address the policy does not allow
+// (whatever name it came from: a DNS answer can change between subscription and delivery).
+curl_socket_t OpenSocket(void* user, curlsocktype, curl_sockaddr* addr) {
   auto* g = static_cast<SocketGuard*>(user);
-  if (!g->allow_loopback) {
-    bool loopback = false;
-    if (addr->family == AF_INET) {
-      loopback = IsLoopbackV4(reinterpret_cast<const sockaddr_in*>(&addr->addr)->sin_addr);
-    } else if (addr->family == AF_INET6) {
-      loopback = IsLoopbackV6(reinterpret_cast<const sockaddr_in6*>(&addr->addr)->sin6_addr);
-    }
-    if (loopback) {
-      g->blocked_loopback = true;
-      return CURL_SOCKET_BAD;
-    }
+  const AddressKind kind = ClassifySockaddr(&addr->addr);
+  if (!Allowed(kind, g->policy)) {
+    char text[INET6_ADDRSTRLEN] = "?";
+    const void* raw = addr->family == AF_INET
+                          ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(&addr->addr)->sin_addr)
+                          : static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(&addr->addr)->sin6_addr);
+    if (addr->family == AF_INET || addr->family == AF_INET6) inet_ntop(addr->family, raw, text, sizeof text);
+    g->refused = std::string("refused to connect to ") + text + ", " + Describe(kind);
+    return CURL_SOCKET_BAD;
   }
   return ::socket(addr->family, addr->socktype, addr->protocol);
 }
@@ -122,38 +99,13 @@ struct EasyDeleter {
 
 }  // namespace
 
-std::string LoopbackReason(const std::string& url) {
-  CURLU* u = curl_url();
-  if (u == nullptr) return "";
-  std::string reason;
-  char* host = nullptr;
-  if (curl_url_set(u, CURLUPART_URL, url.c_str(), 0) == CURLUE_OK &&
-      curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && host != nullptr) {
-    std::string h = Lower(host);
-    if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
-    if (const size_t zone = h.find('%'); zone != std::string::npos) h.resize(zone);
-    while (!h.empty() && h.back() == '.') h.pop_back();
-    in_addr v4;
-    in6_addr v6;
-    const bool local_name =
-        h == "localhost" || (h.size() > 10 && h.compare(h.size() - 10, 10, ".localhost") == 0);
-    if (local_name || (inet_pton(AF_INET, h.c_str(), &v4) == 1 && IsLoopbackV4(v4)) ||
-        (inet_pton(AF_INET6, h.c_str(), &v6) == 1 && IsLoopbackV6(v6))) {
-      reason = "target " + h + " is a loopback address, and loopback targets are not allowed";
-    }
-  }
-  curl_free(host);
-  curl_url_cleanup(u);
-  return reason;
-}
-
 struct Deliverer::Attempt {
   WebhookDelivery delivery;
   WebhookSubscription subscription;
   // Outcome.
   int http_status = 0;  // 0: no HTTP answer
   std::string error;    // "" on 2xx
-  bool permanent = false;  // fail now, without retries (loopback)
+  bool permanent = false;  // fail now, without retries (a literal target that is refused)
   // libcurl's state while in flight.
   std::unique_ptr<CURL, EasyDeleter> easy;
   HeaderList headers;
@@ -257,13 +209,11 @@ WebhookDelivery Deliverer::Settle(const Attempt& a, Time now) {
 }
 
 bool Deliverer::Prepare(Attempt& a, Time now) {
-  a.guard.allow_loopback = options_.allow_loopback;
-  if (!options_.allow_loopback) {
-    if (std::string why = LoopbackReason(a.subscription.url); !why.empty()) {
-      a.error = why;
-      a.permanent = true;
-      return false;
-    }
+  a.guard.policy = {options_.allow_loopback, options_.allow_private};
+  if (std::string why = LiteralTargetRefusal(a.subscription.url, a.guard.policy); !why.empty()) {
+    a.error = why;
+    a.permanent = true;
+    return false;
   }
   a.easy.reset(curl_easy_init());
   CURL* c = a.easy.get();
@@ -297,12 +247,13 @@ bool Deliverer::Prepare(Attempt& a, Time now) {
 
 void Deliverer::Finish(Attempt& a, int curl_code) {
   const auto rc = static_cast<CURLcode>(curl_code);
-  if (a.guard.blocked_loopback) {
-    a.error = "target " + a.subscription.url +
-              " resolves to a loopback address, and loopback targets are not allowed";
-    a.permanent = true;
-  } else if (rc != CURLE_OK) {
-    a.error = a.errbuf[0] != '\0' ? std::string(a.errbuf) : curl_easy_strerror(rc);
+  if (rc != CURLE_OK) {
+    // The owner sees one text (no port-scan oracle); the operator's log says what happened.
+    a.error = kCouldNotConnect;
+    spdlog::warn("webhooks: delivery {} to {}: {}", a.delivery.id, a.subscription.url,
+                 !a.guard.refused.empty() ? a.guard.refused
+                 : a.errbuf[0] != '\0'   ? std::string(a.errbuf)
+                                         : std::string(curl_easy_strerror(rc)));
   } else {
     long code = 0;
     curl_easy_getinfo(a.easy.get(), CURLINFO_RESPONSE_CODE, &code);

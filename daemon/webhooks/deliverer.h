@@ -14,7 +14,8 @@
 //
 // Retries: attempt k failing (no answer, or a status other than 2xx) schedules the next one
 // base_backoff·2^(k-1) later, capped at max_backoff, times a uniform factor in
-// [1 - jitter, 1]. After max_attempts the delivery is failed for good. Delivery is
+// [1 - jitter, 1]. After max_attempts the delivery is failed for good. An attempt without an
+// HTTP answer records kCouldNotConnect whatever went wrong; one with an answer, "HTTP <code>". Delivery is
 // at-least-once: a crash (or a store error) between the receiver's 2xx and the write-back
 // sends it again, with the same X-Agentdraft-Delivery id, which receivers use to deduplicate.
 //
@@ -46,7 +47,11 @@ struct DelivererOptions {
   Duration max_backoff = std::chrono::hours(1);
   double jitter = 0.5;                   // the wait is multiplied by a uniform factor in [1-jitter, 1]
   std::chrono::milliseconds timeout{10000};  // per HTTP attempt (connect + response)
-  bool allow_loopback = true;            // false: targets on 127.0.0.0/8, ::1, localhost fail at once (kFailed, last_error says why)
+  // Which addresses may be reached (target_policy.h). A URL whose literal address (or
+  // localhost) is refused fails at once (kFailed, last_error says why); a host name is judged
+  // on each address libcurl is about to connect to, before the connection is made.
+  bool allow_loopback = true;            // --webhooks-allow-loopback
+  bool allow_private = false;            // --webhooks-allow-private
   uint64_t seed = 0;                     // jitter's PRNG seed (0 = random); tests pin it
 };
 
@@ -60,10 +65,11 @@ std::string SignatureHeader(const std::string& secret, Time at, const std::strin
 bool VerifySignatureHeader(const std::string& secret, const std::string& header,
                            const std::string& body);
 
-// Why `url` may not be used when loopback targets are forbidden ("" when it may), judged on the
-// URL's host alone (localhost, *.localhost, 127.0.0.0/8, 0.0.0.0/8, ::1, ::, IPv4-mapped forms).
-// Host names that resolve to loopback are refused at connect time.
-std::string LoopbackReason(const std::string& url);
+// The last_error of an attempt that got no HTTP answer: refused by the target policy at
+// connect time, DNS failure, connection refused, unreachable, timeout, TLS or transfer error.
+// One text for all, so the deliveries list cannot serve as a port scanner; the daemon's log
+// has libcurl's own message.
+inline constexpr char kCouldNotConnect[] = "could not connect to the webhook target";
 
 class Deliverer {
  public:
@@ -94,7 +100,7 @@ class Deliverer {
   struct Attempt;
 
   // Sets up `a`'s request (signed at `now`). False, with a's error set, when it cannot be
-  // sent (a loopback target that is not allowed: permanently).
+  // sent (a literal target the policy refuses: permanently).
   bool Prepare(Attempt& a, Time now);
   // Fills `a`'s outcome from its finished transfer (`curl_code` is a CURLcode).
   static void Finish(Attempt& a, int curl_code);

@@ -6,6 +6,7 @@
 #include "common/ids.h"
 #include "daemon/engine/views.h"
 #include "daemon/webhooks/deliverer.h"
+#include "daemon/webhooks/target_policy.h"
 
 namespace agentdraft::webhooks {
 
@@ -95,10 +96,11 @@ Result<store::WebhookSubscription> Webhooks::Create(const std::string& owner_id,
   if (url.size() > 2048 || !std::regex_match(url, kUrl)) {
     return Status::InvalidArgument("url must be an http:// or https:// URL");
   }
-  if (!options_.allow_loopback) {
-    if (std::string reason = LoopbackReason(url); !reason.empty()) {
-      return Status::InvalidArgument(reason + " (agentdraftd --webhooks-allow-loopback=false)");
-    }
+  const TargetPolicy policy{options_.allow_loopback, options_.allow_private};
+  if (std::string refusal = options_.resolve_names ? CheckSubscriptionTarget(url, policy)
+                                                   : LiteralTargetRefusal(url, policy);
+      !refusal.empty()) {
+    return Status::Forbidden(refusal);
   }
   if (engine_ == nullptr) return Status::Internal("webhooks are not attached to the engine");
   store::WebhookSubscription sub;

@@ -24,6 +24,8 @@ namespace agentdraft::webhooks {
 
 struct WebhooksOptions {
   bool allow_loopback = true;  // targets on 127.0.0.0/8, ::1, localhost
+  bool allow_private = false;  // targets on private ranges (target_policy.h)
+  bool resolve_names = true;   // false: judge literal addresses only, no DNS (the fuzz harness)
 };
 
 class Webhooks {
@@ -41,8 +43,9 @@ class Webhooks {
   // subscriptions — free of wake-ups.
   bool TakeNewDeliveries(int64_t durable_seq);
 
-  // InvalidArgument for an unknown event type or a URL that is not http(s), or loopback when
-  // loopback is forbidden.
+  // InvalidArgument for an unknown event type or a URL that is not http(s). Forbidden when
+  // the target policy (target_policy.h) refuses the URL's address, or any address its host
+  // name resolves to now; the message names the host, the kind of address and the flag.
   Result<store::WebhookSubscription> Create(const std::string& owner_id, const std::string& event_type,
                                            const std::string& url);
   std::vector<store::WebhookSubscription> List(const std::string& owner_id);

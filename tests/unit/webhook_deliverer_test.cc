@@ -1,10 +1,16 @@
 // Deliverer: signed POSTs to a real receiver (cpp-httplib on 127.0.0.1), retries with
-// backoff and jitter on a FakeClock, per-subscription order, give-up, loopback refusal, and
-// deliveries that survive a restart of the store.
+// backoff and jitter on a FakeClock, per-subscription order, give-up, the target policy
+// (literal addresses refused at once, names refused before connecting), the one error text for
+// every failure to connect, and deliveries that survive a restart of the store.
 #include "daemon/webhooks/deliverer.h"
 
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -18,6 +24,7 @@
 #include <vector>
 
 #include "daemon/store/sqlite_store.h"
+#include "daemon/webhooks/target_policy.h"
 #include "tests/support/fake_clock.h"
 #include "tests/support/temp_dir.h"
 
@@ -320,7 +327,7 @@ TEST_F(WebhookDeliverer, BackoffIsCappedAndJitterStaysInBounds) {
   EXPECT_GT(waits.size(), 4u);  // jittered, not constant
 }
 
-TEST_F(WebhookDeliverer, UnreachableReceiverRecordsCurlError) {
+TEST_F(WebhookDeliverer, UnreachableReceiverRecordsOneCoarseErrorAndRetries) {
   const Time t0 = clock_.Now();
   Put({Sub("sub_a", "http://127.0.0.1:" + std::to_string(ClosedPort()) + "/hook", t0)},
       {Delivery("sub_a", 1, t0)});
@@ -330,7 +337,7 @@ TEST_F(WebhookDeliverer, UnreachableReceiverRecordsCurlError) {
   EXPECT_EQ(d.state, DeliveryState::kPending);
   EXPECT_EQ(d.attempts, 1);
   EXPECT_EQ(d.last_status, 0);
-  EXPECT_FALSE(d.last_error.empty());
+  EXPECT_EQ(d.last_error, kCouldNotConnect);  // not "Connection refused": no port-scan oracle
   EXPECT_EQ(next, d.next_attempt_at);
   EXPECT_GT(d.next_attempt_at, t0);
 }
@@ -433,6 +440,91 @@ TEST_F(WebhookDeliverer, LoopbackTargetsFailAtOnceWhenNotAllowed) {
     EXPECT_NE(d.last_error.find("loopback"), std::string::npos) << id << ": " << d.last_error;
     EXPECT_EQ(d.last_status, 0) << id;
   }
+}
+
+TEST_F(WebhookDeliverer, PrivateLinkLocalAndMetadataLiteralsFailAtOnceWithoutAConnection) {
+  const Time t0 = clock_.Now();
+  const std::vector<std::string> urls = {
+      "http://10.0.0.1:9/", "http://192.168.1.1/", "http://[fd00::1]/", "http://100.64.0.1/",
+      "http://169.254.169.254/latest/meta-data/", "http://[fd00:ec2::254]/",
+      "http://[::ffff:172.16.0.1]/", "http://0.0.0.0:9/", "http://[fe80::1]/"};
+  std::vector<WebhookSubscription> subs;
+  std::vector<WebhookDelivery> deliveries;
+  for (size_t i = 0; i < urls.size(); ++i) {
+    subs.push_back(Sub("sub_" + std::to_string(i), urls[i], t0));
+    deliveries.push_back(Delivery("sub_" + std::to_string(i), 1, t0));
+  }
+  Put(subs, deliveries);
+  Deliverer deliverer(*store_, clock_, Options());  // the defaults: loopback yes, private no
+  EXPECT_EQ(deliverer.RunOnce(), Time::max());
+  for (size_t i = 0; i < urls.size(); ++i) {
+    const WebhookDelivery d = Get("dlv_sub_" + std::to_string(i) + "_1");
+    EXPECT_EQ(d.state, DeliveryState::kFailed) << urls[i];
+    EXPECT_EQ(d.last_error.rfind("target ", 0), 0u) << urls[i] << ": " << d.last_error;
+    EXPECT_EQ(d.last_status, 0) << urls[i];
+  }
+}
+
+// A listening socket that is never accepted from: a connection attempt stays in its backlog.
+class Listener {
+ public:
+  Listener() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), len), 0);
+    EXPECT_EQ(::listen(fd_, 16), 0);
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+  }
+  ~Listener() { ::close(fd_); }
+  int port() const { return port_; }
+  // True when a connection is waiting to be accepted.
+  bool Connected() const {
+    pollfd p{fd_, POLLIN, 0};
+    return ::poll(&p, 1, 0) > 0;
+  }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
+// This machine's name when it resolves to loopback addresses only (/etc/hosts on most
+// machines and containers), else "".
+std::string LoopbackHostName() {
+  char name[256] = {};
+  if (::gethostname(name, sizeof name - 1) != 0 || ClassifyLiteral(name)) return "";
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (::getaddrinfo(name, nullptr, &hints, &found) != 0) return "";
+  bool loopback_only = true;
+  for (const addrinfo* a = found; a != nullptr; a = a->ai_next) {
+    loopback_only = loopback_only && ClassifySockaddr(a->ai_addr) == AddressKind::kLoopback;
+  }
+  ::freeaddrinfo(found);
+  return loopback_only ? name : "";
+}
+
+TEST_F(WebhookDeliverer, ANameResolvingToARefusedAddressIsRefusedBeforeConnecting) {
+  const std::string name = LoopbackHostName();
+  if (name.empty()) GTEST_SKIP() << "this machine's name does not resolve to loopback only";
+  Listener listener;
+  const Time t0 = clock_.Now();
+  Put({Sub("sub_a", "http://" + name + ":" + std::to_string(listener.port()) + "/hook", t0)},
+      {Delivery("sub_a", 1, t0)});
+  DelivererOptions o = Options();
+  o.allow_loopback = false;
+  Deliverer deliverer(*store_, clock_, o);
+  deliverer.RunOnce();
+  EXPECT_FALSE(listener.Connected());
+  const WebhookDelivery d = Get("dlv_sub_a_1");
+  EXPECT_EQ(d.state, DeliveryState::kPending);  // like any failure to connect: retried
+  EXPECT_EQ(d.attempts, 1);
+  EXPECT_EQ(d.last_error, kCouldNotConnect);
 }
 
 TEST_F(WebhookDeliverer, PendingDeliveriesSurviveARestart) {
