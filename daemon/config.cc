@@ -147,7 +147,8 @@ std::optional<DaemonConfig> ParseCommandLine(int argc, char** argv, int* exit_co
                        "create the DynamoDB table (with its TTL attribute) when it does not exist"),
           "create-table");
   setting(app.add_flag("--dev", c.server.dev_mode,
-                       "development mode: the magic-link sign-in answers with dev_token"), "dev");
+                       "development mode: the magic-link sign-in answers with dev_token (never "
+                       "for the socket's owner); without it, dev sessions are refused"), "dev");
   setting(app.add_option("--tie-window", tie,
                          "default tie window (0–5s): how long a commit from an outranked agent "
                          "waits for a higher-ranked claim on its slot"), "tie-window");

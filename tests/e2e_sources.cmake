@@ -6,6 +6,7 @@ set(AGENTDRAFT_TEST_SOURCES_e2e
   support/fault_proxy.cc
   e2e/bad_input_test.cc
   e2e/security_test.cc
+  e2e/sessions_test.cc
   e2e/durability_test.cc
   e2e/lifecycle_test.cc
   e2e/socket_test.cc

@@ -38,9 +38,9 @@ void LogRequest(const httplib::Request& req, const httplib::Response& res) {
 bool KnownPath(const std::string& path) {
   static const std::regex kKnown(
       R"(/healthz|/v1/bookings(/[^/]+)?|/v1/holds(/[^/]+)?|/v1/availability|/v1/agents/me|)"
-      R"(/v1/audit(/checkpoint|/export)?|/v1/events|/v1/status|/v1/auth/(magic-link|verify)|)"
+      R"(/v1/audit(/checkpoint|/export)?|/v1/events|/v1/status|/v1/auth/(magic-link|verify|logout)|)"
       R"(/v1/dashboard/webhooks(/[^/]+(/deliveries)?)?|)"
-      R"(/v1/dashboard/agents(/[^/]+(/keys)?)?|/v1/dashboard/settings)");
+      R"(/v1/dashboard/agents(/[^/]+(/keys)?)?|/v1/dashboard/settings|/v1/dashboard/sessions)");
   return std::regex_match(path, kKnown);
 }
 }  // namespace
@@ -250,6 +250,13 @@ void ApiServer::RegisterRoutes() {
 
 // --- Authentication --------------------------------------------------------------------
 
+std::string SessionCookie(const httplib::Request& req) {
+  const std::string cookies = req.get_header_value("Cookie");
+  static const std::regex kSession(R"((?:^|;\s*)ad_session=([^;\s]+))");
+  std::smatch m;
+  return std::regex_search(cookies, m, kSession) ? m[1].str() : "";
+}
+
 Result<engine::Principal> ApiServer::AuthenticateCredentials(const httplib::Request& req) {
   const std::string auth = req.get_header_value("Authorization");
   if (!auth.empty()) {
@@ -265,10 +272,9 @@ Result<engine::Principal> ApiServer::AuthenticateCredentials(const httplib::Requ
     if (!owner.ok()) return owner.status();
     return engine::Principal::Owner(*owner);
   }
-  const std::string cookies = req.get_header_value("Cookie");
-  static const std::regex kSession(R"((?:^|;\s*)ad_session=([^;\s]+))");
-  std::smatch m;
-  if (std::regex_search(cookies, m, kSession)) return engine_.AuthenticateSession(m[1].str());
+  if (const std::string session = SessionCookie(req); !session.empty()) {
+    return engine_.AuthenticateSession(session);
+  }
   return Status::Unauthorized(
       "missing credentials: send \"Authorization: Bearer avs_live_…\" (an agent's key)");
 }

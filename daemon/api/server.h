@@ -108,6 +108,7 @@ class ApiServer {
   void RegisterRoutes();
   void RegisterAgentRoutes();
   void RegisterOwnerRoutes();
+  void RegisterSessionRoutes();  // sign-out, sign out everywhere (routes_owner.cc)
   void RegisterAuditRoutes();
   void RegisterWebhookRoutes();
   void RegisterRuleRoutes();
@@ -142,6 +143,9 @@ class ApiServer {
   std::condition_variable in_flight_cv_;
   int in_flight_ = 0;  // GUARDED_BY(in_flight_mu_)
 };
+
+// The value of the request's ad_session cookie (the owner's session), "" when none.
+std::string SessionCookie(const httplib::Request& req);
 
 // Writes an engine Outcome as the response.
 void Respond(httplib::Response& res, const engine::Outcome& outcome);
