@@ -53,7 +53,8 @@ ApiServer::ApiServer(engine::Engine& engine, ServerOptions options, ApiServices 
           .read_timeout = options_.read_timeout,
           .idle_timeout = options_.idle_timeout,
           .max_header_bytes = options_.max_header_bytes}),
-      rate_limiter_(options_.rate_per_second, options_.rate_burst) {
+      rate_limiter_(options_.rate_per_second, options_.rate_burst),
+      origin_policy_(options_.host, options_.allowed_hosts) {
   // The owner's door: people, scripts and local agents acting as themselves. A keep-alive
   // connection holds its worker, so a local stampede needs one per agent.
   unix_.new_task_queue = [] { return new httplib::ThreadPool(64); };
@@ -65,7 +66,22 @@ ApiServer::ApiServer(engine::Engine& engine, ServerOptions options, ApiServices 
   });
   ConfigureListener(http_);
   ConfigureListener(unix_);
+  http_.set_pre_routing_handler(
+      [this](const httplib::Request& req, httplib::Response& res) { return CheckOrigin(req, res); });
   RegisterRoutes();
+}
+
+httplib::Server::HandlerResponse ApiServer::CheckOrigin(const httplib::Request& req,
+                                                        httplib::Response& res) {
+  const std::string host = req.get_header_value("Host");
+  std::string problem = origin_policy_.HostProblem(host);
+  if (problem.empty()) {
+    problem = origin_policy_.OriginProblem(req.method, req.get_header_value("Origin"),
+                                           req.get_header_value("Sec-Fetch-Site"), host);
+  }
+  if (problem.empty()) return httplib::Server::HandlerResponse::Unhandled;
+  RespondError(res, "forbidden", problem);
+  return httplib::Server::HandlerResponse::Handled;
 }
 
 void ApiServer::ConfigureListener(httplib::Server& server) {

@@ -23,6 +23,7 @@
 #include <httplib.h>
 
 #include "common/status.h"
+#include "daemon/api/origin_policy.h"
 #include "daemon/api/rate_limiter.h"
 #include "daemon/api/tcp_listener.h"
 #include "daemon/api/unix_listener.h"
@@ -53,6 +54,8 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   int port = 8080;            // 0 = any free port
   bool dev_mode = false;      // magic-link bootstrap answers with `dev_token`
+  // Names besides the loopback ones that HTTP requests may carry in Host (origin_policy.h).
+  std::vector<std::string> allowed_hosts;
   int threads = 256;          // worker threads = connections served at once
   // HTTP connections open at once (served or waiting for a worker); beyond it 503. 0 = threads.
   int max_connections = 0;
@@ -105,6 +108,9 @@ class ApiServer {
   void Route(RegisterFn method, const std::string& pattern, httplib::Server::Handler handler);
 
   void ConfigureListener(httplib::Server& server);
+  // Refuses, on the TCP listener, a foreign Host and a cross-origin state-changing request
+  // (OriginPolicy) with 403 forbidden before any route runs.
+  httplib::Server::HandlerResponse CheckOrigin(const httplib::Request& req, httplib::Response& res);
   void RegisterRoutes();
   void RegisterAgentRoutes();
   void RegisterOwnerRoutes();
@@ -137,6 +143,7 @@ class ApiServer {
   std::string http_address_;
   Time started_at_;
   RateLimiter rate_limiter_;
+  const OriginPolicy origin_policy_;
   std::atomic<int> listen_fd_{-1};
   std::atomic<bool> draining_{false};
   std::mutex in_flight_mu_;
