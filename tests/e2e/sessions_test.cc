@@ -62,8 +62,9 @@ class SessionsTest : public E2eTest {
   std::string AgentNames(ApiClient& owner) {
     auto r = owner.Get("/v1/dashboard/agents");
     if (!r.ok() || r->status != 200) return "error";
+    const json body = r->Json().value();
     std::set<std::string> sorted;
-    for (const json& a : r->Json().value()["agents"]) sorted.insert(a.value("name", ""));
+    for (const json& a : body["agents"]) sorted.insert(a.value("name", ""));
     std::string names;
     for (const std::string& name : sorted) names += name + " ";
     return names;
