@@ -7,6 +7,7 @@ set(AGENTDRAFT_TEST_SOURCES_unit
   unit/engine_sessions_test.cc
   unit/race_record_test.cc
   unit/rules_test.cc
+  unit/origin_policy_test.cc
   unit/rate_limiter_test.cc
   unit/request_parser_test.cc
   unit/api_error_body_test.cc
