@@ -37,7 +37,7 @@ class EventStream {
     addr.sin_port = htons(static_cast<uint16_t>(port));
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) std::perror("connect");
-    const std::string req = "GET /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + key + "\r\n\r\n";
+    const std::string req = "GET /v1/events HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " + key + "\r\n\r\n";
     (void)!write(fd_, req.data(), req.size());
   }
   ~EventStream() { close(fd_); }

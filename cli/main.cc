@@ -76,7 +76,7 @@ int main(int argc, char** argv) {
   cli::CommandSet set;
   for (auto reg : {cli::RegisterCommit, cli::RegisterHold, cli::RegisterRelease, cli::RegisterCancel,
                    cli::RegisterBookings, cli::RegisterCounters, cli::RegisterAvailability, cli::RegisterWhoami,
-                   cli::RegisterAgents, cli::RegisterSettings, cli::RegisterRules, cli::RegisterAudit, cli::RegisterRace,
+                   cli::RegisterAgents, cli::RegisterSettings, cli::RegisterSessions, cli::RegisterRules, cli::RegisterAudit, cli::RegisterRace,
                    cli::RegisterStatus, cli::RegisterWatch, cli::RegisterBench,
                    cli::RegisterCompletion}) {
     reg(app, set);

@@ -147,7 +147,12 @@ std::optional<DaemonConfig> ParseCommandLine(int argc, char** argv, int* exit_co
                        "create the DynamoDB table (with its TTL attribute) when it does not exist"),
           "create-table");
   setting(app.add_flag("--dev", c.server.dev_mode,
-                       "development mode: the magic-link sign-in answers with dev_token"), "dev");
+                       "development mode: the magic-link sign-in answers with dev_token (never "
+                       "for the socket's owner); without it, dev sessions are refused"), "dev");
+  setting(app.add_option("--allowed-host", c.server.allowed_hosts,
+                         "a name HTTP requests may carry in Host besides localhost, 127.0.0.1 and "
+                         "[::1] (repeatable, or comma-separated); others are refused with 403")
+              ->delimiter(','), "allowed-host");
   setting(app.add_option("--tie-window", tie,
                          "default tie window (0–5s): how long a commit from an outranked agent "
                          "waits for a higher-ranked claim on its slot"), "tie-window");

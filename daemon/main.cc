@@ -147,6 +147,7 @@ int main(int argc, char** argv) {
   store::Store& store = *owned_store;
 
   SystemClock clock;
+  config->engine.dev_mode = config->server.dev_mode;  // dev sessions work only with --dev
   engine::Engine engine(store, clock, config->engine);
 
   // The audit chain's checkpoints, the event stream and webhooks follow the engine's durable

@@ -69,7 +69,7 @@ struct RealExport {
 
 std::string Request(const std::string& method, const std::string& path, const std::string& auth,
                     const std::string& body = "") {
-  std::string r = method + " " + path + " HTTP/1.1\r\nHost: fuzz\r\n" + auth;
+  std::string r = method + " " + path + " HTTP/1.1\r\nHost: localhost\r\n" + auth;
   if (!body.empty()) {
     r += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
   }

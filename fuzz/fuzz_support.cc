@@ -128,6 +128,7 @@ InProcessDaemon::InProcessDaemon() : clock_(FromMicros(1780315200LL * 1000000)) 
   engine::EngineOptions eo;
   eo.run_timer_thread = false;
   eo.key_secret = "fuzz-secret";
+  eo.dev_mode = true;  // the owner signs in by the dev magic link
   engine_ = std::make_unique<engine::Engine>(*store_, clock_, eo);
   audit::CheckpointerOptions co;
   co.key_path = KeyDir() + "/audit.key";

@@ -7,6 +7,7 @@ set(AGENTDRAFT_TEST_SOURCES_e2e
   e2e/bad_input_test.cc
   e2e/security_test.cc
   e2e/hostile_agent_test.cc
+  e2e/sessions_test.cc
   e2e/durability_test.cc
   e2e/lifecycle_test.cc
   e2e/socket_test.cc

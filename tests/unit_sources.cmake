@@ -4,8 +4,10 @@ set(AGENTDRAFT_TEST_SOURCES_unit
   unit/audit_completeness_test.cc
   unit/engine_test.cc
   unit/engine_counters_test.cc
+  unit/engine_sessions_test.cc
   unit/race_record_test.cc
   unit/rules_test.cc
+  unit/origin_policy_test.cc
   unit/rate_limiter_test.cc
   unit/request_parser_test.cc
   unit/request_framing_test.cc

@@ -31,6 +31,7 @@ void RegisterAvailability(CLI::App& app, CommandSet& set);
 void RegisterWhoami(CLI::App& app, CommandSet& set);
 void RegisterAgents(CLI::App& app, CommandSet& set);
 void RegisterSettings(CLI::App& app, CommandSet& set);
+void RegisterSessions(CLI::App& app, CommandSet& set);
 void RegisterAudit(CLI::App& app, CommandSet& set);
 void RegisterRace(CLI::App& app, CommandSet& set);
 // `race replay` and `race record`, under the `race` noun.

@@ -1,4 +1,4 @@
-// The owner endpoints: the dev-mode magic-link sign-in and agent management.
+// The owner endpoints: the dev-mode magic-link sign-in, sign-out and agent management.
 #include <regex>
 #include <set>
 
@@ -83,6 +83,9 @@ void ApiServer::RegisterOwnerRoutes() {
                                                            "with --dev for the local sign-in flow"}}
                                     .dump()});
     }
+    if (Status s = engine_.CheckMagicLinkEmail(email->get<std::string>()); !s.ok()) {
+      return RespondError(res, ErrorCodeFor(s), s.message());
+    }
     const std::string token = engine_.IssueMagicToken(email->get<std::string>());
     Respond(res, {200, nlohmann::json{{"sent", true}, {"dev_token", token}}.dump()});
   });
@@ -101,6 +104,7 @@ void ApiServer::RegisterOwnerRoutes() {
                                      "; Path=/; HttpOnly; SameSite=Strict");
     Respond(res, {200, nlohmann::json{{"user_id", grant->owner.id}, {"email", grant->owner.email}}.dump()});
   });
+  RegisterSessionRoutes();
 
   Post("/v1/dashboard/agents", [this](const httplib::Request& req, httplib::Response& res) {
     auto p = RequireOwner(req, res);
@@ -314,6 +318,40 @@ void ApiServer::RegisterOwnerRoutes() {
           {"pending_commits", c->pending_commits},
           {"audit_rows", c->audit_rows}}}};
     Respond(res, {200, j.dump()});
+  });
+}
+
+namespace {
+// Tells the browser to drop the session cookie.
+constexpr char kClearSessionCookie[] = "ad_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict";
+}  // namespace
+
+void ApiServer::RegisterSessionRoutes() {
+  // Signs out: the caller's session ends (its row is deleted, so a copy of the cookie fails too).
+  Post("/v1/auth/logout", [this](const httplib::Request& req, httplib::Response& res) {
+    const std::string session = SessionCookie(req);
+    if (session.empty()) {
+      return RespondError(res, "unauthorized", "no session to end: send the ad_session cookie");
+    }
+    if (Status s = engine_.EndSession(session); !s.ok()) {
+      return RespondError(res, ErrorCodeFor(s), s.message());
+    }
+    res.set_header("Set-Cookie", kClearSessionCookie);
+    Respond(res, {200, nlohmann::json{{"signed_out", true}}.dump()});
+  });
+
+  // Signs out everywhere: the owner's sessions; over the Unix socket, every owner's.
+  Delete("/v1/dashboard/sessions", [this](const httplib::Request& req, httplib::Response& res) {
+    auto p = RequireOwner(req, res);
+    if (!p) return;
+    const bool socket = req.remote_addr == kUnixPeerAddr;
+    auto owners = engine_.RevokeSessions(socket ? "" : p->owner_id);
+    if (!owners.ok()) return RespondError(res, ErrorCodeFor(owners.status()), owners.status().message());
+    if (!socket) res.set_header("Set-Cookie", kClearSessionCookie);
+    Respond(res, {200, nlohmann::json{{"sessions_revoked", true},
+                                      {"owners", *owners},
+                                      {"scope", socket ? "every owner" : "this owner"}}
+                           .dump()});
   });
 }
 

@@ -38,9 +38,9 @@ void LogRequest(const httplib::Request& req, const httplib::Response& res) {
 bool KnownPath(const std::string& path) {
   static const std::regex kKnown(
       R"(/healthz|/v1/bookings(/[^/]+)?|/v1/holds(/[^/]+)?|/v1/availability|/v1/agents/me|)"
-      R"(/v1/audit(/checkpoint|/export)?|/v1/events|/v1/status|/v1/auth/(magic-link|verify)|)"
+      R"(/v1/audit(/checkpoint|/export)?|/v1/events|/v1/status|/v1/auth/(magic-link|verify|logout)|)"
       R"(/v1/dashboard/webhooks(/[^/]+(/deliveries)?)?|)"
-      R"(/v1/dashboard/agents(/[^/]+(/keys)?)?|/v1/dashboard/settings)");
+      R"(/v1/dashboard/agents(/[^/]+(/keys)?)?|/v1/dashboard/settings|/v1/dashboard/sessions)");
   return std::regex_match(path, kKnown);
 }
 
@@ -72,7 +72,8 @@ ApiServer::ApiServer(engine::Engine& engine, ServerOptions options, ApiServices 
       stream_slots_(StreamLimits{
           .per_agent = options_.streams.per_agent,
           .per_owner = options_.streams.per_owner,
-          .per_listener = StreamsPerListener(options_)}) {
+          .per_listener = StreamsPerListener(options_)}),
+      origin_policy_(options_.host, options_.allowed_hosts) {
   http_.set_tcp_nodelay(true);
   http_.set_socket_options([this](int sock) {
     int yes = 1;
@@ -81,7 +82,22 @@ ApiServer::ApiServer(engine::Engine& engine, ServerOptions options, ApiServices 
   });
   ConfigureListener(http_);
   ConfigureListener(unix_);
+  http_.set_pre_routing_handler(
+      [this](const httplib::Request& req, httplib::Response& res) { return CheckOrigin(req, res); });
   RegisterRoutes();
+}
+
+httplib::Server::HandlerResponse ApiServer::CheckOrigin(const httplib::Request& req,
+                                                        httplib::Response& res) {
+  const std::string host = req.get_header_value("Host");
+  std::string problem = origin_policy_.HostProblem(host);
+  if (problem.empty()) {
+    problem = origin_policy_.OriginProblem(req.method, req.get_header_value("Origin"),
+                                           req.get_header_value("Sec-Fetch-Site"), host);
+  }
+  if (problem.empty()) return httplib::Server::HandlerResponse::Unhandled;
+  RespondError(res, "forbidden", problem);
+  return httplib::Server::HandlerResponse::Handled;
 }
 
 void ApiServer::ConfigureListener(httplib::Server& server) {
@@ -262,6 +278,13 @@ void ApiServer::RegisterRoutes() {
 
 // --- Authentication --------------------------------------------------------------------
 
+std::string SessionCookie(const httplib::Request& req) {
+  const std::string cookies = req.get_header_value("Cookie");
+  static const std::regex kSession(R"((?:^|;\s*)ad_session=([^;\s]+))");
+  std::smatch m;
+  return std::regex_search(cookies, m, kSession) ? m[1].str() : "";
+}
+
 Result<engine::Principal> ApiServer::AuthenticateCredentials(const httplib::Request& req) {
   const std::string auth = req.get_header_value("Authorization");
   if (!auth.empty()) {
@@ -277,10 +300,9 @@ Result<engine::Principal> ApiServer::AuthenticateCredentials(const httplib::Requ
     if (!owner.ok()) return owner.status();
     return engine::Principal::Owner(*owner);
   }
-  const std::string cookies = req.get_header_value("Cookie");
-  static const std::regex kSession(R"((?:^|;\s*)ad_session=([^;\s]+))");
-  std::smatch m;
-  if (std::regex_search(cookies, m, kSession)) return engine_.AuthenticateSession(m[1].str());
+  if (const std::string session = SessionCookie(req); !session.empty()) {
+    return engine_.AuthenticateSession(session);
+  }
   return Status::Unauthorized(
       "missing credentials: send \"Authorization: Bearer avs_live_…\" (an agent's key)");
 }

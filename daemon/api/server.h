@@ -23,6 +23,7 @@
 #include <httplib.h>
 
 #include "common/status.h"
+#include "daemon/api/origin_policy.h"
 #include "daemon/api/rate_limiter.h"
 #include "daemon/api/stream_slots.h"
 #include "daemon/api/tcp_listener.h"
@@ -56,6 +57,8 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   int port = 8080;            // 0 = any free port
   bool dev_mode = false;      // magic-link bootstrap answers with `dev_token`
+  // Names besides the loopback ones that HTTP requests may carry in Host (origin_policy.h).
+  std::vector<std::string> allowed_hosts;
   int threads = 256;          // worker threads = requests served at once (per listener)
   // Connections open at once, per listener (served, idle or still sending). Beyond it the one
   // that has waited longest without a whole request is closed to make room (request_gate.h).
@@ -113,9 +116,13 @@ class ApiServer {
   void Route(RegisterFn method, const std::string& pattern, httplib::Server::Handler handler);
 
   void ConfigureListener(httplib::Server& server);
+  // Refuses, on the TCP listener, a foreign Host and a cross-origin state-changing request
+  // (OriginPolicy) with 403 forbidden before any route runs.
+  httplib::Server::HandlerResponse CheckOrigin(const httplib::Request& req, httplib::Response& res);
   void RegisterRoutes();
   void RegisterAgentRoutes();
   void RegisterOwnerRoutes();
+  void RegisterSessionRoutes();  // sign-out, sign out everywhere (routes_owner.cc)
   void RegisterAuditRoutes();
   void RegisterEventRoutes();
   void OpenEventStream(const httplib::Request& req, httplib::Response& res);
@@ -151,12 +158,16 @@ class ApiServer {
   Time started_at_;
   RateLimiter rate_limiter_;
   StreamSlots stream_slots_;
+  const OriginPolicy origin_policy_;
   std::atomic<int> listen_fd_{-1};
   std::atomic<bool> draining_{false};
   std::mutex in_flight_mu_;
   std::condition_variable in_flight_cv_;
   int in_flight_ = 0;  // GUARDED_BY(in_flight_mu_)
 };
+
+// The value of the request's ad_session cookie (the owner's session), "" when none.
+std::string SessionCookie(const httplib::Request& req);
 
 // Writes an engine Outcome as the response.
 void Respond(httplib::Response& res, const engine::Outcome& outcome);

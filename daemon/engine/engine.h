@@ -59,7 +59,13 @@ struct EngineOptions {
   bool run_timer_thread = true;
   // How often the timer thread marks expired holds when nothing else does.
   Duration sweep_interval = 1s;
+  // agentdraftd --dev: the sessions made by the magic-link sign-in are honoured. Off, they
+  // answer 401 (a daemon restarted without --dev ends every dev session).
+  bool dev_mode = false;
 };
+
+// The address of the owner the Unix socket creates when there is none ("the local owner").
+inline constexpr char kLocalOwnerEmail[] = "owner@localhost";
 
 // The answer to a request: an HTTP status and the exact JSON body.
 struct Outcome {
@@ -242,13 +248,30 @@ class Engine {
   // Marks holds whose TTL has passed as expired (audit row each). Called by the timer thread.
   void SweepExpiredHolds();
 
-  // --- Owners, agents, keys, sessions. ---
+  // --- Owners, agents, keys, sessions (engine_sessions.cc). ---
   // Dev-mode magic link: a one-time token for `email`, valid 15 minutes.
   std::string IssueMagicToken(const std::string& email);
-  // Redeems a magic token: finds or creates the owner for its email, opens a session.
+  // Whether the magic link may sign in to `email`: Forbidden for kLocalOwnerEmail and for
+  // every owner not made by the magic link (the Unix socket's owner above all), so that a web
+  // page or a peer can never become the machine's owner; Ok otherwise (a new address makes a
+  // new dev owner).
+  Status CheckMagicLinkEmail(const std::string& email);
+  // Redeems a magic token: finds or creates the dev owner for its email and opens a dev
+  // session, valid 30 days. Unauthorized for an unknown or expired token; Forbidden as
+  // CheckMagicLinkEmail.
   Result<SessionGrant> RedeemMagicToken(const std::string& token);
   Result<Principal> AuthenticateKey(std::string_view api_key);
+  // The owner of the session with this cookie value. Unauthorized when it is unknown, ended,
+  // past its expiry (checked on every use), revoked by RevokeSessions, or a dev session while
+  // EngineOptions::dev_mode is off.
   Result<Principal> AuthenticateSession(std::string_view cookie_value);
+  // Signs out: deletes the session with this cookie value, so that a copy of the cookie no
+  // longer works anywhere. Ending an unknown session is no error.
+  Status EndSession(std::string_view cookie_value);
+  // Signs `owner_id` out everywhere: every session it has now is refused from now on; later
+  // sign-ins work. One audit row (sessions.revoked) per owner. "" = every owner (the Unix
+  // socket's "sign everyone out"). Returns how many owners; NotFound for an unknown owner.
+  Result<int> RevokeSessions(const std::string& owner_id);
   // AlreadyExists when the name is taken; InvalidArgument for a bad name, priority or scope.
   Result<CreatedAgent> CreateAgent(const std::string& owner_id, const std::string& name,
                                    std::optional<int> priority, std::vector<std::string> scopes);
@@ -257,8 +280,8 @@ class Engine {
 
   // --- The owner's administration (each change is one audit row). `agent_ref` is an agent
   // id or name of `owner_id`'s; NotFound otherwise. ---
-  // The calendar the Unix socket administers: the oldest owner, created ("owner@localhost")
-  // when there is none yet.
+  // The calendar the Unix socket administers: the oldest owner not made by the dev sign-in,
+  // created (kLocalOwnerEmail) when there is none yet.
   Result<std::string> LocalOwner();
   // The owner acting as one of its agents: a kAgent principal with every scope and acted_by.
   Result<Principal> ActAs(const Principal& owner, const std::string& agent_ref);
@@ -413,6 +436,10 @@ class Engine {
 
   // Owners, agents, loading (engine_admin.cc).
   std::string KeyedHash(std::string_view secret_text) const;
+  // Sessions (engine_sessions.cc). Unauthorized when `s` may not be used now: past its expiry,
+  // revoked with its owner's other sessions, or a dev session without dev_mode.
+  Status CheckSessionLocked(const store::SessionRecord& s);
+  Status CheckMagicLinkEmailLocked(const std::string& email);
   // Applies a decision synchronously with the hooks (before_apply, after_durable).
   Status ApplySyncLocked(store::Decision d);
   // Applies an administrative decision synchronously; on failure rewinds the audit chain.
@@ -444,7 +471,9 @@ class Engine {
   std::unordered_map<std::string, store::AgentRecord> agents_;            // by agent id
   std::unordered_map<std::string, std::string> agent_by_key_hash_;
   std::unordered_map<std::string, std::string> owner_by_email_;
-  std::unordered_map<std::string, std::string> owner_by_session_hash_;
+  // Sessions seen, by token hash; each use still checks expiry and revocation. Not used on a
+  // shared store (another daemon may end a session).
+  std::unordered_map<std::string, store::SessionRecord> session_by_hash_;
   struct MagicToken {
     std::string email;
     Time expires_at;

@@ -1,4 +1,5 @@
-// The engine's owners, agents, keys and sessions; loading state; the timer thread.
+// The engine's owners, agents and keys; loading state; the timer thread. Sessions:
+// engine_sessions.cc.
 #include <sodium.h>
 
 #include <algorithm>
@@ -23,8 +24,6 @@ const std::vector<std::string>& AllAgentScopes() {
 }
 
 namespace {
-constexpr Duration kMagicTokenTtl = std::chrono::minutes(15);
-constexpr Duration kSessionTtl = std::chrono::hours(24 * 30);
 constexpr int kMaxPriority = 1000000;
 }  // namespace
 
@@ -170,7 +169,7 @@ void Engine::TimerLoop() {
   }
 }
 
-// --- Keys and sessions -----------------------------------------------------------------
+// --- Keys -------------------------------------------------------------------------------
 
 std::string Engine::KeyedHash(std::string_view text) const {
   unsigned char key[crypto_generichash_KEYBYTES];
@@ -180,54 +179,6 @@ std::string Engine::KeyedHash(std::string_view text) const {
   crypto_generichash(out, sizeof out, reinterpret_cast<const unsigned char*>(text.data()),
                      text.size(), key, sizeof key);
   return ToHex(std::string_view(reinterpret_cast<const char*>(out), sizeof out));
-}
-
-std::string Engine::IssueMagicToken(const std::string& email) {
-  std::string token = NewId("mlt_", 32);
-  std::lock_guard<std::mutex> lock(mu_);
-  const Time now = clock_.Now();
-  std::erase_if(magic_tokens_, [&](const auto& kv) { return kv.second.expires_at <= now; });
-  magic_tokens_[token] = {email, now + kMagicTokenTtl};
-  return token;
-}
-
-Result<SessionGrant> Engine::RedeemMagicToken(const std::string& token) {
-  std::lock_guard<std::mutex> lock(mu_);
-  RefreshIfStaleLocked();  // another daemon may have written since
-  const Time now = clock_.Now();
-  auto it = magic_tokens_.find(token);
-  if (it == magic_tokens_.end() || it->second.expires_at <= now) {
-    return Status::Unauthorized("unknown or expired token; ask for a new magic link");
-  }
-  const std::string email = it->second.email;
-  magic_tokens_.erase(it);
-
-  store::Decision d;
-  const int64_t seq_before = chain_.head_seq();
-  const std::string hash_before = chain_.head_hash();
-  store::OwnerRecord owner;
-  auto known = owner_by_email_.find(email);
-  if (known != owner_by_email_.end()) {
-    owner = FindCalendar(known->second)->owner;
-  } else {
-    owner.id = NewId("usr_");
-    owner.email = email;
-    owner.created_at = FromMicros(ToMicros(now) / 1000 * 1000);
-    d.owners.push_back(owner);
-    d.audit.push_back(chain_.Append(now, owner.id, owner.id, "", "owner.created", owner.id,
-                                    {{"email", email}}));
-  }
-  SessionGrant grant{NewId("ads_", 40), owner};
-  const std::string token_hash = KeyedHash(grant.cookie_value);
-  d.sessions.push_back({token_hash, owner.id, now, now + kSessionTtl});
-  Status s = ApplySyncLocked(std::move(d));
-  if (!s.ok()) {
-    chain_.Reset(seq_before, hash_before);
-    return Status::Unavailable("could not record the session: " + s.message());
-  }
-  if (known == owner_by_email_.end()) AddCalendarLocked(owner);
-  owner_by_session_hash_[token_hash] = owner.id;
-  return grant;
 }
 
 Result<Principal> Engine::AuthenticateKey(std::string_view api_key) {
@@ -248,25 +199,6 @@ Result<Principal> Engine::AuthenticateKey(std::string_view api_key) {
   p.agent_id = a.id;
   p.scopes = a.scopes;
   return p;
-}
-
-Result<Principal> Engine::AuthenticateSession(std::string_view cookie_value) {
-  const std::string hash = KeyedHash(cookie_value);
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = owner_by_session_hash_.find(hash);
-    if (it != owner_by_session_hash_.end()) {
-      return Principal::Owner(it->second);
-    }
-  }
-  auto session = store_.GetSession(hash);
-  if (!session.ok()) return session.status();
-  if (!session->has_value() || (*session)->expires_at <= clock_.Now()) {
-    return Status::Unauthorized("unknown or expired session; sign in again");
-  }
-  std::lock_guard<std::mutex> lock(mu_);
-  owner_by_session_hash_[hash] = (*session)->owner_id;
-  return Principal::Owner((*session)->owner_id);
 }
 
 // --- Agents ----------------------------------------------------------------------------
@@ -362,8 +294,6 @@ Result<AgentView> Engine::GetAgent(const std::string& agent_id) {
 namespace agentdraft::engine {
 
 namespace {
-constexpr char kLocalOwnerEmail[] = "owner@localhost";
-
 int64_t Millis(Duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); }
 int64_t Seconds(Duration d) { return std::chrono::duration_cast<std::chrono::seconds>(d).count(); }
 }  // namespace
@@ -422,6 +352,7 @@ Result<std::string> Engine::LocalOwner() {
   auto oldest_owner = [this]() -> const Calendar* {
     const Calendar* oldest = nullptr;
     for (const auto& [id, cal] : calendars_) {
+      if (cal->owner.dev) continue;  // made by the dev sign-in: never the socket's
       if (oldest == nullptr || cal->owner.created_at < oldest->owner.created_at ||
           (cal->owner.created_at == oldest->owner.created_at && id < oldest->owner.id)) {
         oldest = cal.get();

@@ -26,6 +26,11 @@ struct OwnerRecord {
   std::string email;  // unique
   Time created_at;
   OwnerSettings settings;
+  // Made by the dev-mode magic-link sign-in (agentdraftd --dev). Such an owner is never the
+  // one the Unix socket speaks for, and only such an owner can be signed in to by a magic link.
+  bool dev = false;
+  // Sessions created at or before this time are void ("sign out everywhere"); nullopt: none.
+  std::optional<Time> sessions_revoked_at;
 };
 
 struct AgentRecord {
@@ -187,6 +192,7 @@ struct SessionRecord {
   std::string owner_id;
   Time created_at;
   Time expires_at;
+  bool dev = false;  // made by the dev-mode sign-in: refused by a daemon started without --dev
 };
 
 }  // namespace agentdraft::store

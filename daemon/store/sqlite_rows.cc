@@ -4,7 +4,7 @@
 
 namespace agentdraft::store {
 
-const char* const kOwnerColumns = "id, email, created_at, settings";
+const char* const kOwnerColumns = "id, email, created_at, settings, dev, sessions_revoked_at";
 const char* const kAgentColumns =
     "id, owner_id, name, priority, rank_order, scopes, key_prefix, key_hash, created_at, revoked_at";
 const char* const kClaimColumns =
@@ -45,7 +45,8 @@ std::optional<Time> OptTime(const Stmt& s, int col) {
 }  // namespace
 
 OwnerRecord OwnerFromRow(const Stmt& s) {
-  return {s.Text(0), s.Text(1), FromMicros(s.Int(2)), SettingsFromJson(s.Text(3))};
+  return {s.Text(0), s.Text(1), FromMicros(s.Int(2)), SettingsFromJson(s.Text(3)), s.Int(4) != 0,
+          OptTime(s, 5)};
 }
 
 AgentRecord AgentFromRow(const Stmt& s) {

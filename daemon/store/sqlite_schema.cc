@@ -156,6 +156,14 @@ CREATE TABLE counters (
 CREATE INDEX counters_by_booking ON counters (booking_id, created_at, id);
 CREATE INDEX counters_pending ON counters (owner_id) WHERE state = 'PENDING';
 )sql",
+      // 5: dev-mode owners and sessions, "sign out everywhere". Sessions made before this
+      // migration all came from the dev sign-in; owners made before it are not known to be
+      // dev ones, so none of them can be signed in to by a magic link any more.
+      R"sql(
+ALTER TABLE owners ADD COLUMN dev INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE owners ADD COLUMN sessions_revoked_at INTEGER;
+ALTER TABLE sessions ADD COLUMN dev INTEGER NOT NULL DEFAULT 1;
+)sql",
   };
   return kMigrations;
 }

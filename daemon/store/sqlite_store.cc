@@ -292,8 +292,12 @@ Status Run(SqliteStore::Connection& c, Stmt& s, const std::string& what) {
 Status SqliteStore::ApplyOne(const Decision& d, int64_t* audit_head) {
   Connection& c = *writer_;
   for (const OwnerRecord& o : d.owners) {
-    PREPARE(s, c, "INSERT OR REPLACE INTO owners (id, email, created_at, settings) VALUES (?,?,?,?)");
-    s.Bind(1, o.id).Bind(2, o.email).Bind(3, ToMicros(o.created_at)).Bind(4, SettingsToJson(o.settings));
+    PREPARE(s, c,
+            "INSERT OR REPLACE INTO owners (id, email, created_at, settings, dev, sessions_revoked_at) "
+            "VALUES (?,?,?,?,?,?)");
+    s.Bind(1, o.id).Bind(2, o.email).Bind(3, ToMicros(o.created_at)).Bind(4, SettingsToJson(o.settings))
+        .Bind(5, int64_t{o.dev ? 1 : 0})
+        .Bind(6, o.sessions_revoked_at ? std::optional<int64_t>(ToMicros(*o.sessions_revoked_at)) : std::nullopt);
     if (Status st = Run(c, s, "owner"); !st.ok()) return st;
   }
   for (const AgentRecord& a : d.agents) {
@@ -367,8 +371,14 @@ Status SqliteStore::ApplyOne(const Decision& d, int64_t* audit_head) {
     if (Status st = Run(c, s, "idempotency key " + r.key + " exists"); !st.ok()) return st;
   }
   for (const SessionRecord& r : d.sessions) {
-    PREPARE(s, c, "INSERT INTO sessions (token_hash, owner_id, created_at, expires_at) VALUES (?,?,?,?)");
-    s.Bind(1, r.token_hash).Bind(2, r.owner_id).Bind(3, ToMicros(r.created_at)).Bind(4, ToMicros(r.expires_at));
+    PREPARE(s, c, "INSERT INTO sessions (token_hash, owner_id, created_at, expires_at, dev) VALUES (?,?,?,?,?)");
+    s.Bind(1, r.token_hash).Bind(2, r.owner_id).Bind(3, ToMicros(r.created_at)).Bind(4, ToMicros(r.expires_at))
+        .Bind(5, int64_t{r.dev ? 1 : 0});
+    if (Status st = Run(c, s, "session"); !st.ok()) return st;
+  }
+  for (const std::string& token_hash : d.ended_sessions) {
+    PREPARE(s, c, "DELETE FROM sessions WHERE token_hash=?");
+    s.Bind(1, token_hash);
     if (Status st = Run(c, s, "session"); !st.ok()) return st;
   }
   for (const CheckpointRecord& r : d.checkpoints) {

@@ -198,11 +198,12 @@ Result<std::vector<AuditRecord>> SqliteStore::ListAudit(const AuditQuery& q) {
 
 Result<std::optional<SessionRecord>> SqliteStore::GetSession(const std::string& token_hash) {
   auto c = Reader();
-  PREPARE_READ(s, c, "SELECT owner_id, created_at, expires_at FROM sessions WHERE token_hash=?");
+  PREPARE_READ(s, c, "SELECT owner_id, created_at, expires_at, dev FROM sessions WHERE token_hash=?");
   s.Bind(1, token_hash);
   std::optional<SessionRecord> found;
   if (Status st = EachRow(*c, s, [&] {
-        found = SessionRecord{token_hash, s.Text(0), FromMicros(s.Int(1)), FromMicros(s.Int(2))};
+        found = SessionRecord{token_hash, s.Text(0), FromMicros(s.Int(1)), FromMicros(s.Int(2)),
+                              s.Int(3) != 0};
       });
       !st.ok()) {
     return st;

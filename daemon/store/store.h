@@ -48,6 +48,8 @@ struct Decision {
   std::vector<AgentRecord> agents;            // inserted or replaced whole by id; REQUIRES: the
                                               // owner exists (stored, or in this decision)
   std::vector<SessionRecord> sessions;        // inserted
+  std::vector<std::string> ended_sessions;    // token hashes of sessions deleted (a missing
+                                              // one is no error)
   std::vector<CheckpointRecord> checkpoints;  // inserted; a size must not exist yet
   std::vector<WebhookSubscription> subscriptions;  // inserted or replaced whole by id
   std::vector<WebhookDelivery> deliveries;    // inserted or replaced whole by id

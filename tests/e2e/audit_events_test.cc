@@ -143,7 +143,7 @@ class SseReader {
     addr.sin_port = htons(static_cast<uint16_t>(port));
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     EXPECT_EQ(connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-    std::string req = "GET /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + key + "\r\n";
+    std::string req = "GET /v1/events HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " + key + "\r\n";
     if (last_event_id >= 0) req += "Last-Event-ID: " + std::to_string(last_event_id) + "\r\n";
     req += "\r\n";
     EXPECT_EQ(write(fd_, req.data(), req.size()), static_cast<ssize_t>(req.size()));

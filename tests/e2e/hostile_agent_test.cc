@@ -36,14 +36,14 @@ class HostileAgentTest : public E2eTest {
   }
 
   std::string Commit(const TestAgent& a, const std::string& extra_fields, const std::string& body) {
-    return "POST /v1/bookings HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + a.key +
+    return "POST /v1/bookings HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " + a.key +
            "\r\nContent-Type: application/json\r\n" + extra_fields + "\r\n" + body;
   }
 
   // Opens an event stream as `a` on a raw connection; the head of its answer.
   std::unique_ptr<RawConnection> OpenStream(const TestAgent& a, std::string* answer) {
     auto c = std::make_unique<RawConnection>(port());
-    c->Send("GET /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + a.key + "\r\n\r\n");
+    c->Send("GET /v1/events HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " + a.key + "\r\n\r\n");
     bool closed = false;
     *answer = c->ReadUntilClosed(milliseconds(500), &closed);
     return c;
@@ -57,7 +57,7 @@ TEST_F(HostileAgentTest, StalledConnectionsBeyondTheCapMakeRoomForWholeRequests)
   std::vector<std::unique_ptr<RawConnection>> stalled;
   for (int i = 0; i < 48; ++i) {
     stalled.push_back(std::make_unique<RawConnection>(port()));
-    stalled.back()->Send("POST /v1/bookings HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{");
+    stalled.back()->Send("POST /v1/bookings HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n\r\n{");
   }
   // A whole request still gets in: the connections that waited longest without one give way.
   auto r = Client(a.key).Post("/v1/bookings", Claim(0, 30));
@@ -129,7 +129,7 @@ TEST_F(HostileAgentTest, ChunkedBodiesExpectContinueAndPipelinedRequestsAreServe
 
   // Two requests in one write: two answers, in order.
   RawConnection p(port());
-  p.Send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /v1/agents/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+  p.Send("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\nGET /v1/agents/me HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " +
          a.key + "\r\nConnection: close\r\n\r\n");
   const std::string both = p.ReadUntilClosed(milliseconds(3000), &closed);
   const size_t second = both.find("HTTP/1.1 200", 1);
@@ -215,7 +215,7 @@ TEST_F(HostileAgentTest, AFloodingAgentCannotKeepAHigherRankedOneFromCommitting)
   }
   for (int i = 0; i < 300; ++i) {
     held.push_back(std::make_unique<RawConnection>(port()));
-    held.back()->Send("POST /v1/bookings HTTP/1.1\r\nHost: x\r\nContent-Length: 500\r\n\r\n{\"start\":");
+    held.back()->Send("POST /v1/bookings HTTP/1.1\r\nHost: localhost\r\nContent-Length: 500\r\n\r\n{\"start\":");
   }
   for (int i = 0; i < 70; ++i) {
     held.push_back(std::make_unique<RawConnection>(socket_path()));
@@ -228,7 +228,7 @@ TEST_F(HostileAgentTest, AFloodingAgentCannotKeepAHigherRankedOneFromCommitting)
     const std::string body = "{\"start\":\"" + At(0) + "\",\"end\":\"" + At(30) + "\",\"metadata\":{\"x\":" + metadata + "}}";
     while (flooding) {
       RawConnection raw(port());
-      raw.Send("POST /v1/bookings HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + flood.key +
+      raw.Send("POST /v1/bookings HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " + flood.key +
                "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
                "\r\n\r\n" + body);
       const std::string answer = raw.ReadResponse(milliseconds(5000));

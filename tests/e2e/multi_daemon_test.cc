@@ -331,7 +331,9 @@ TEST_F(MultiDaemonTest, ConflictsThrottlingAndDroppedResponsesThroughTheFaultPro
 TEST_F(MultiDaemonTest, WhatADaemonMadeMomentsAgoIsActedOnAtAnotherAtOnce) {
   DaemonProcess& a = AddDaemon({"--tie-window", "0ms"});
   DaemonProcess& b = AddDaemon({"--tie-window", "0ms"});
-  DevOwner owner(a.base_url());
+  // The socket's owner (B's socket speaks for it too), made through A's socket.
+  std::unique_ptr<DevOwner> socket_owner = DevOwner::OverSocket(a.socket_path(), a.base_url());
+  DevOwner& owner = *socket_owner;
   ApiClientOptions so;
   so.base_url = "http://agentdraftd";
   so.unix_socket_path = b.socket_path();

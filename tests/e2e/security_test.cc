@@ -172,7 +172,7 @@ TEST_F(SecurityTest, OversizedBodiesAndHeadersAreRefusedWithJsonAndChangeNothing
   // The same over a raw connection: the answer says to close, and the daemon closes.
   RawConnection raw(port());
   ASSERT_TRUE(raw.connected());
-  raw.Send("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: " + std::string(9000, 'h') + "\r\n\r\n");
+  raw.Send("GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Pad: " + std::string(9000, 'h') + "\r\n\r\n");
   bool closed = false;
   const std::string answer = raw.ReadUntilClosed(milliseconds(5000), &closed);
   EXPECT_EQ(answer.rfind("HTTP/1.1 431", 0), 0u) << answer;
@@ -192,7 +192,7 @@ TEST_F(SecurityTest, APostWithoutContentLengthHasAnEmptyBodyAndIsAnsweredAtOnce)
   TestAgent a = owner_->AddAgent("a", 1);
   RawConnection raw(port());
   ASSERT_TRUE(raw.connected());
-  raw.Send("POST /v1/bookings/bkg_nosuch/counters/ctr_nosuch/reject HTTP/1.1\r\nHost: x\r\n"
+  raw.Send("POST /v1/bookings/bkg_nosuch/counters/ctr_nosuch/reject HTTP/1.1\r\nHost: localhost\r\n"
            "Authorization: Bearer " + a.key + "\r\nConnection: close\r\n\r\n");
   bool closed = false;
   const std::string answer = raw.ReadUntilClosed(milliseconds(30000), &closed);
@@ -200,7 +200,7 @@ TEST_F(SecurityTest, APostWithoutContentLengthHasAnEmptyBodyAndIsAnsweredAtOnce)
   EXPECT_EQ(BodyOf(answer).value("error", ""), "not_found");
   // An empty POST body where JSON is expected is a 400 naming it, not a wait either.
   RawConnection commit(port());
-  commit.Send("POST /v1/bookings HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + a.key +
+  commit.Send("POST /v1/bookings HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " + a.key +
               "\r\nConnection: close\r\n\r\n");
   const std::string refused = commit.ReadUntilClosed(milliseconds(30000), &closed);
   EXPECT_EQ(refused.rfind("HTTP/1.1 400", 0), 0u) << refused;
@@ -217,11 +217,11 @@ TEST_F(SecurityTest, SlowClientsAreCutAfterTheReadTimeoutAndDoNotBlockOthers) {
   for (int i = 0; i < 6; ++i) {
     stalled.push_back(std::make_unique<RawConnection>(port()));
     ASSERT_TRUE(stalled.back()->connected());
-    stalled.back()->Send("POST /v1/bookings HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + a.key +
+    stalled.back()->Send("POST /v1/bookings HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " + a.key +
                          "\r\nContent-Length: 200\r\n\r\n{\"start\":");
   }
   auto headless = std::make_unique<RawConnection>(port());
-  headless->Send("GET /healthz HTTP/1.1\r\nHost: x\r\n");
+  headless->Send("GET /healthz HTTP/1.1\r\nHost: localhost\r\n");
   RawConnection trickler(port());
   trickler.Send("GET /healthz HTTP/1.1\r\nX-Slow: ");
   // While they stall, others are served promptly.
@@ -264,7 +264,7 @@ TEST_F(SecurityTest, WhenEveryConnectionIsBeingServedANewOneGetsA503AndIsClosed)
   std::vector<std::unique_ptr<RawConnection>> streams;
   for (int attempt = 0; streams.size() < 4 && attempt < 100; ++attempt) {
     auto c = std::make_unique<RawConnection>(port());
-    c->Send("GET /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + a.key + "\r\n\r\n");
+    c->Send("GET /v1/events HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " + a.key + "\r\n\r\n");
     bool closed = false;
     if (c->ReadUntilClosed(milliseconds(200), &closed).rfind("HTTP/1.1 200", 0) == 0 && !closed) {
       streams.push_back(std::move(c));
@@ -272,7 +272,7 @@ TEST_F(SecurityTest, WhenEveryConnectionIsBeingServedANewOneGetsA503AndIsClosed)
   }
   ASSERT_EQ(streams.size(), 4u);
   RawConnection extra(port());
-  extra.Send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+  extra.Send("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n");
   bool closed = false;
   const std::string answer = extra.ReadUntilClosed(milliseconds(2000), &closed);
   EXPECT_TRUE(closed) << "the refused connection was left open";

@@ -38,6 +38,8 @@ TEST_F(E2eTest, StampedeOf64AgentsIsWonByTheTopRankedAgentEveryRound) {
   // 20 ms apart, and a top agent arriving after the window rightly bumps (a second 201). A wide
   // window costs nothing here: no one outranks the top agent, so its claim settles the round the
   // moment it arrives.
+  // Half the agents talk over the socket as the owner acting for them: the socket's owner.
+  owner_ = DevOwner::OverSocket(daemon_->socket_path(), daemon_->base_url());
   {
     auto r = owner_->client().Patch("/v1/dashboard/settings", {{"tie_window_ms", 2000}});
     ASSERT_TRUE(r.ok());

@@ -115,9 +115,9 @@ Status Run::Setup() {
   const std::string first = daemons_[0]->base_url();
   const int per_calendar = options_.clients / options_.calendars;
   for (int c = 0; c < options_.calendars; ++c) {
-    // The first owner signed in is the oldest: the one the Unix socket speaks for.
-    owners_.push_back(std::make_unique<DevOwner>(first,
-                                                 "owner" + std::to_string(c) + "@example.com"));
+    // Calendar 0 is the Unix socket's owner (the magic link never signs in to it).
+    owners_.push_back(c == 0 ? DevOwner::OverSocket(socket_paths_[0], first)
+                             : std::make_unique<DevOwner>(first, "owner" + std::to_string(c) + "@example.com"));
     DevOwner& owner = *owners_.back();
     if (owner.user_id().empty()) return Status::Internal("owner sign-in failed");
     auto set = owner.client().Patch("/v1/dashboard/settings",

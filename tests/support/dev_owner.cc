@@ -30,6 +30,24 @@ DevOwner::DevOwner(const std::string& base_url, const std::string& email)
   user_id_ = verify->Json().value()["user_id"];
 }
 
+DevOwner::DevOwner(ApiClientOptions socket_options, const std::string& base_url)
+    : base_url_(base_url), client_(std::move(socket_options)) {
+  auto settings = client_.Get("/v1/dashboard/settings");
+  if (!settings.ok() || settings->status != 200) {
+    ADD_FAILURE() << "the socket's owner: " << (settings.ok() ? settings->body : settings.status().ToString());
+    return;
+  }
+  user_id_ = settings->Json().value().value("user_id", "");
+}
+
+std::unique_ptr<DevOwner> DevOwner::OverSocket(const std::string& socket_path,
+                                               const std::string& base_url) {
+  ApiClientOptions o;
+  o.base_url = "http://agentdraftd";
+  o.unix_socket_path = socket_path;
+  return std::unique_ptr<DevOwner>(new DevOwner(std::move(o), base_url));
+}
+
 TestAgent DevOwner::AddAgent(const std::string& name, int priority) {
   auto r = client_.Post("/v1/dashboard/agents", {{"name", name}, {"priority", priority}});
   EXPECT_TRUE(r.ok() && r->status == 201) << (r.ok() ? r->body : r.status().ToString());
@@ -40,7 +58,7 @@ TestAgent DevOwner::AddAgent(const std::string& name, int priority) {
 
 void DevOwner::Rebind(const std::string& base_url) {
   ApiClientOptions o = client_.options();
-  o.base_url = base_url;
+  if (o.unix_socket_path.empty()) o.base_url = base_url;
   base_url_ = base_url;
   client_ = ApiClient(o);
 }

@@ -1,7 +1,9 @@
 // DevOwner: signs in to a --dev daemon as an owner (magic link → ad_session cookie) and
-// creates agents with keys, for end-to-end tests.
+// creates agents with keys, for end-to-end tests. The magic link never signs in to the owner
+// the daemon's Unix socket speaks for: OverSocket() is that owner.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -20,6 +22,10 @@ class DevOwner {
  public:
   // REQUIRES: the daemon runs with --dev. Fails the calling test on error.
   DevOwner(const std::string& base_url, const std::string& email = "owner@example.com");
+  // The socket's owner: talks over `socket_path` (no cookie); its agents over `base_url`.
+  // Fails the calling test on error.
+  static std::unique_ptr<DevOwner> OverSocket(const std::string& socket_path,
+                                              const std::string& base_url);
 
   TestAgent AddAgent(const std::string& name, int priority);
   // After a daemon restart on a new port: talk to `base_url` with the same session.
@@ -31,6 +37,8 @@ class DevOwner {
   const std::string& user_id() const { return user_id_; }
 
  private:
+  explicit DevOwner(ApiClientOptions socket_options, const std::string& base_url);
+
   std::string base_url_;
   ApiClient client_;
   std::string user_id_;

@@ -41,6 +41,7 @@ class EngineTest : public ::testing::Test {
     engine::EngineOptions eo;
     eo.run_timer_thread = false;
     eo.key_secret = "engine-test-secret";
+    eo.dev_mode = true;  // the owner signs in by the dev magic link
     options_ = eo;
     engine_ = std::make_unique<engine::Engine>(*store_, clock_, eo);
     ASSERT_TRUE(engine_->Start().ok());

@@ -28,7 +28,10 @@ json ToJson(const OwnerRecord& r) {
   if (o.hold_ttl) s["hold_ttl_us"] = o.hold_ttl->count();
   if (o.max_holds_per_agent) s["max_holds"] = *o.max_holds_per_agent;
   if (o.timezone) s["timezone"] = *o.timezone;
-  return {{"id", r.id}, {"email", r.email}, {"created_at", Us(r.created_at)}, {"settings", s}};
+  json j = {{"id", r.id}, {"email", r.email}, {"created_at", Us(r.created_at)}, {"settings", s}};
+  if (r.dev) j["dev"] = true;
+  PutOptional(j, "sessions_revoked_at", r.sessions_revoked_at);
+  return j;
 }
 
 void FromJson(const json& j, OwnerRecord* r) {
@@ -43,6 +46,8 @@ void FromJson(const json& j, OwnerRecord* r) {
   if (s.contains("hold_ttl_us")) o.hold_ttl = Duration(s["hold_ttl_us"].get<int64_t>());
   if (s.contains("max_holds")) o.max_holds_per_agent = s["max_holds"].get<int>();
   if (s.contains("timezone")) o.timezone = s["timezone"].get<std::string>();
+  r->dev = j.value("dev", false);
+  r->sessions_revoked_at = OptionalAt(j, "sessions_revoked_at");
 }
 
 json ToJson(const AgentRecord& r) {
@@ -232,7 +237,8 @@ json ToJson(const SessionRecord& r) {
   return {{"token_hash", r.token_hash},
           {"owner_id", r.owner_id},
           {"created_at", Us(r.created_at)},
-          {"expires_at", Us(r.expires_at)}};
+          {"expires_at", Us(r.expires_at)},
+          {"dev", r.dev}};
 }
 
 void FromJson(const json& j, SessionRecord* r) {
@@ -240,6 +246,7 @@ void FromJson(const json& j, SessionRecord* r) {
   r->owner_id = j.at("owner_id");
   r->created_at = At(j, "created_at");
   r->expires_at = At(j, "expires_at");
+  r->dev = j.value("dev", true);  // sessions stored before the field came from the dev sign-in
 }
 
 json ToJson(const CounterRecord& r) {

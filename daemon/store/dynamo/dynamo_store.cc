@@ -342,6 +342,9 @@ Result<json> DynamoStore::BuildTransaction(const Decision& d) const {
     item["ttl"] = N(ToMicros(r.expires_at) / 1000000 + 3600);
     items.push_back({{"Put", {{"TableName", table}, {"Item", item}}}});
   }
+  for (const std::string& token_hash : d.ended_sessions) {
+    items.push_back({{"Delete", {{"TableName", table}, {"Key", Key("SESS#" + token_hash, "S")}}}});
+  }
   for (const CheckpointRecord& r : d.checkpoints) {
     items.push_back({{"Put",
                       {{"TableName", table},
