@@ -33,6 +33,12 @@ bool IsHex(std::string_view text, size_t length) {
                      [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; });
 }
 
+bool IsLowerHex(std::string_view text, size_t length) {
+  return text.size() == length && std::all_of(text.begin(), text.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
 // Decodes exactly `n` bytes of hex into `out`; false when `hex` is not that.
 bool FromHex(std::string_view hex, unsigned char* out, size_t n) {
   if (!IsHex(hex, 2 * n)) return false;
@@ -54,6 +60,16 @@ std::string Rows(int64_t first, int64_t last) {
 }
 std::string Line(int line) { return "line " + std::to_string(line); }
 std::string AtSize(int64_t size) { return "checkpoint at size " + std::to_string(size); }
+constexpr const char* kStatement = "owner statement";
+
+// True when the detached Ed25519 `signature_hex` over `text` verifies with `key`.
+bool SignatureVerifies(const std::string& signature_hex, const std::string& text,
+                       const unsigned char* key) {
+  unsigned char signature[crypto_sign_BYTES];
+  return FromHex(signature_hex, signature, sizeof signature) &&
+         crypto_sign_verify_detached(signature, reinterpret_cast<const unsigned char*>(text.data()),
+                                     text.size(), key) == 0;
+}
 
 // A checkpoint line as read (well-formed: every field of the right type).
 struct Checkpoint {
@@ -88,7 +104,7 @@ class Verifier {
       }
       Problem(line, Line(line), "not an agentdraft audit export");
       const std::string type = StringField(j, "type");
-      if (type != "row" && type != "checkpoint") return false;
+      if (type != "row" && type != "link" && type != "checkpoint") return false;
     }
     if (j.is_discarded()) return Unreadable(line, "not JSON");
     if (!j.is_object() || !j.contains("type") || !j["type"].is_string()) {
@@ -96,7 +112,9 @@ class Verifier {
     }
     const std::string type = j["type"].get<std::string>();
     if (type == "row") ReadRow(line, j);
+    else if (type == "link") ReadLink(line, j);
     else if (type == "checkpoint") ReadCheckpoint(line, j);
+    else if (type == "owner_statement") ReadStatement(line, j);
     else if (type == "header") Problem(line, Line(line), "a second header");
     else return Unreadable(line, "unknown type \"" + type + "\"");
     return true;
@@ -109,10 +127,13 @@ class Verifier {
   AuditVerification Finish() {
     for (const Checkpoint& c : checkpoints_) CheckCheckpoint(c);
     CheckUnsignedTail();
+    CheckStatement();
     std::stable_sort(problems_.begin(), problems_.end(),
                      [](const auto& a, const auto& b) { return a.first < b.first; });
     AuditVerification v;
     v.rows = rows_;
+    v.links = links_;
+    if (!statements_.empty()) v.owner = statements_.front().second.owner;
     v.checkpoints = static_cast<int>(checkpoints_.size());
     for (auto& [order, problem] : problems_) v.problems.push_back(std::move(problem));
     return v;
@@ -153,33 +174,62 @@ class Verifier {
     const int64_t seq = j["seq"].get<int64_t>();
     const std::string prev_hash = j["prev_hash"].get<std::string>();
     const std::string hash = j["hash"].get<std::string>();
-
-    // Order: against the previous row as written, so one misplaced row costs one or two
-    // problems. A seq out of place already explains a prev_hash that does not link.
-    bool in_order = true;
-    const int64_t expected = have_previous_ ? previous_seq_ + 1 : 1;
-    if (compare_ && seq != expected) {
-      in_order = false;
-      const std::string why = seq > expected
-                                  ? Rows(expected, seq - 1) + (seq - 1 > expected ? " are" : " is") + " missing"
-                                  : Row(seq) + " is repeated";
-      Problem(line, Row(seq),
-              "expected seq " + std::to_string(expected) + ": " + why + ", or rows are out of order");
-    }
+    const bool in_order = CheckSeq(line, seq);
     // Content: the row's own prev_hash and fields must give its hash.
     if (Sha256Hex(prev_hash + CanonicalAuditRow(j)) != hash) {
       Problem(line, Row(seq), "hash does not match the row's content: the row was edited");
     }
-    // Link: prev_hash is the previous row's hash as written (64 zeros before the first).
-    if (compare_ && in_order) {
-      const std::string& want = have_previous_ ? previous_hash_ : ZeroHash();
-      if (prev_hash != want) {
-        Problem(line, Row(seq),
-                (have_previous_ ? "prev_hash is not " + Row(previous_seq_) + "'s hash"
-                                : std::string("prev_hash is not 64 zeros, the start of the chain")) +
-                    ": a row was inserted, dropped or reordered before it");
+    CheckPrevHash(line, seq, prev_hash, in_order);
+    Advance(seq, hash);
+    own_rows_.Add(hash);
+  }
+
+  // Another owner's row: only its place in the chain can be checked (the owner statement
+  // vouches that it is not one of the owner's).
+  void ReadLink(int line, const nlohmann::json& j) {
+    if (!j.contains("seq") || !j["seq"].is_number_integer()) {
+      Unreadable(line, "malformed link: no \"seq\" integer");
+      return;
+    }
+    for (const char* key : {"prev_hash", "hash"}) {
+      if (!j.contains(key) || !j[key].is_string() || !IsLowerHex(j[key].get<std::string>(), 64)) {
+        Unreadable(line, std::string("malformed link: \"") + key + "\" is not 64 lower-case hex");
+        return;
       }
     }
+    ++links_;
+    const int64_t seq = j["seq"].get<int64_t>();
+    const std::string hash = j["hash"].get<std::string>();
+    CheckPrevHash(line, seq, j["prev_hash"].get<std::string>(), CheckSeq(line, seq));
+    Advance(seq, hash);
+  }
+
+  // Order: against the previous row as written, so one misplaced row costs one or two
+  // problems. False when `seq` is out of place (which already explains a prev_hash that does
+  // not link).
+  bool CheckSeq(int line, int64_t seq) {
+    const int64_t expected = have_previous_ ? previous_seq_ + 1 : 1;
+    if (!compare_ || seq == expected) return true;
+    const std::string why = seq > expected ? Rows(expected, seq - 1) +
+                                                 (seq - 1 > expected ? " are" : " is") + " missing"
+                                           : Row(seq) + " is repeated";
+    Problem(line, Row(seq),
+            "expected seq " + std::to_string(expected) + ": " + why + ", or rows are out of order");
+    return false;
+  }
+
+  // Link: prev_hash is the previous row's hash as written (64 zeros before the first).
+  void CheckPrevHash(int line, int64_t seq, const std::string& prev_hash, bool in_order) {
+    if (!compare_ || !in_order) return;
+    const std::string& want = have_previous_ ? previous_hash_ : ZeroHash();
+    if (prev_hash == want) return;
+    Problem(line, Row(seq),
+            (have_previous_ ? "prev_hash is not " + Row(previous_seq_) + "'s hash"
+                            : std::string("prev_hash is not 64 zeros, the start of the chain")) +
+                ": a row was inserted, dropped or reordered before it");
+  }
+
+  void Advance(int64_t seq, const std::string& hash) {
     compare_ = true;
     have_previous_ = true;
     previous_seq_ = seq;
@@ -209,16 +259,12 @@ class Verifier {
 
   void CheckCheckpoint(const Checkpoint& c) {
     const std::string where = AtSize(c.size);
-    if (key_ok_) {
-      unsigned char signature[crypto_sign_BYTES];
-      const std::string text = CheckpointSignedText(c.size, c.head, c.time, c.key);
-      if (!FromHex(c.signature, signature, sizeof signature) ||
-          crypto_sign_verify_detached(signature, reinterpret_cast<const unsigned char*>(text.data()),
-                                      text.size(), key_) != 0) {
-        Problem(c.line, where,
-                "signature does not verify with the given key: the checkpoint was altered or signed "
-                "by another key");
-      }
+    if (key_ok_ && !SignatureVerifies(c.signature,
+                                      CheckpointSignedText(c.size, c.head, c.time, c.key), key_)) {
+      Problem(
+          c.line, where,
+          "signature does not verify with the given key: the checkpoint was altered or signed by "
+          "another key");
     }
     if (c.size == 0) return;  // covers no row: nothing to compare the head with
     if (c.size > max_seq_) {
@@ -235,6 +281,65 @@ class Verifier {
                   " is not in the export");
     } else if (it->second != c.head) {
       Problem(c.line, where, "head does not match " + Row(c.size) + "'s hash");
+    }
+  }
+
+  void ReadStatement(int line, const nlohmann::json& j) {
+    OwnerStatement s;
+    for (auto [key, field] : {std::pair{"size", &s.size}, std::pair{"rows", &s.rows}}) {
+      if (!j.contains(key) || !j[key].is_number_integer() || j[key].get<int64_t>() < 0) {
+        Problem(line, Line(line),
+                std::string("malformed owner statement: no \"") + key + "\" (a row count)");
+        return;
+      }
+      *field = j[key].get<int64_t>();
+    }
+    for (auto [key, field] : {std::pair{"owner", &s.owner}, std::pair{"head", &s.head},
+                              std::pair{"rows_digest", &s.rows_digest}, std::pair{"key", &s.key},
+                              std::pair{"signature", &s.signature}}) {
+      if (!j.contains(key) || !j[key].is_string()) {
+        Problem(line, Line(line),
+                std::string("malformed owner statement: no \"") + key + "\" string");
+        return;
+      }
+      *field = j[key].get<std::string>();
+    }
+    if (!statements_.empty()) Problem(line, Line(line), "a second owner statement");
+    statements_.emplace_back(line, std::move(s));
+  }
+
+  // The statement vouches for which rows are the owner's: without it, links could hide the
+  // owner's rows, and a row just before a link could be edited with its hash recomputed.
+  void CheckStatement() {
+    if (statements_.empty()) {
+      if (links_ > 0) {
+        Problem(kAfterEverything, kStatement,
+                "the export has " + std::to_string(links_) +
+                    " other owners' rows as links but no owner statement: rows hidden as links or "
+                    "edited before a link would go unseen");
+      }
+      return;
+    }
+    const auto& [line, s] = statements_.front();
+    if (key_ok_ && !SignatureVerifies(s.signature, OwnerStatementSignedText(s), key_)) {
+      Problem(
+          line, kStatement,
+          "signature does not verify with the given key: the statement was altered or signed by "
+          "another key");
+    }
+    if (s.size != max_seq_) {
+      Problem(line, kStatement,
+              "covers rows 1" + std::string(kDash) + std::to_string(s.size) +
+                  " but the log ends at row " + std::to_string(max_seq_));
+    } else if (s.size > 0 && hashes_[s.size] != s.head) {
+      Problem(line, kStatement, "head does not match " + Row(s.size) + "'s hash");
+    }
+    if (s.rows != rows_ || s.rows_digest != own_rows_.Hex()) {
+      Problem(line, kStatement,
+              "the export holds " + std::to_string(rows_) + " rows in full, the statement signs " +
+                  std::to_string(s.rows) + " rows of " + s.owner +
+                  (s.rows == rows_ ? " with other hashes" : "") +
+                  ": a row of the owner was edited, hidden as a link, or added");
     }
   }
 
@@ -265,6 +370,9 @@ class Verifier {
   unsigned char key_[crypto_sign_PUBLICKEYBYTES] = {};
   bool seen_first_ = false;
   int64_t rows_ = 0;
+  int64_t links_ = 0;
+  OwnerRowsDigest own_rows_;                                // of the rows read in full
+  std::vector<std::pair<int, OwnerStatement>> statements_;  // with their line numbers
   bool compare_ = true;         // false right after an unreadable line
   bool have_previous_ = false;  // false before the first row
   int64_t previous_seq_ = 0;
@@ -295,6 +403,38 @@ std::string CheckpointSignedText(int64_t size, const std::string& head, const st
                                  const std::string& key_hex) {
   return "agentdraft audit checkpoint v1\nsize: " + std::to_string(size) + "\nhead: " + head +
          "\ntime: " + time + "\nkey: " + key_hex + "\n";
+}
+
+std::string OwnerStatementSignedText(const OwnerStatement& s) {
+  return "agentdraft audit owner statement v1\nowner: " + s.owner +
+         "\nsize: " + std::to_string(s.size) + "\nhead: " + s.head +
+         "\nrows: " + std::to_string(s.rows) + "\nrows_digest: " + s.rows_digest +
+         "\nkey: " + s.key + "\n";
+}
+
+struct OwnerRowsDigest::State {
+  crypto_hash_sha256_state sha;
+};
+
+OwnerRowsDigest::OwnerRowsDigest() : state_(std::make_unique<State>()) {
+  EnsureSodium();
+  crypto_hash_sha256_init(&state_->sha);
+}
+OwnerRowsDigest::~OwnerRowsDigest() = default;
+OwnerRowsDigest::OwnerRowsDigest(OwnerRowsDigest&&) noexcept = default;
+OwnerRowsDigest& OwnerRowsDigest::operator=(OwnerRowsDigest&&) noexcept = default;
+
+void OwnerRowsDigest::Add(std::string_view hash_hex) {
+  crypto_hash_sha256_update(&state_->sha, reinterpret_cast<const unsigned char*>(hash_hex.data()),
+                            hash_hex.size());
+  ++rows_;
+}
+
+std::string OwnerRowsDigest::Hex() const {
+  crypto_hash_sha256_state copy = state_->sha;
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256_final(&copy, digest);
+  return ToHex(std::string_view(reinterpret_cast<const char*>(digest), sizeof digest));
 }
 
 bool IsPublicKeyHex(std::string_view text) { return IsHex(text, 2 * crypto_sign_PUBLICKEYBYTES); }

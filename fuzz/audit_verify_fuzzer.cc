@@ -5,8 +5,9 @@
 //    process made at start-up (an in-process daemon's commits, holds, cancels and rule changes,
 //    exported by GET /v1/audit/export, with checkpoints every 4 rows). The unedited export must
 //    verify. An edited one may verify only if the edits were semantically neutral: the same rows
-//    (canonical form, prev_hash, hash) and checkpoints (size, head, time, key, signature; hex
-//    compared case-insensitively), in the same order. Anything else verifying is a finding.
+//    (canonical form, prev_hash, hash), links (seq, prev_hash, hash), checkpoints (size, head,
+//    time, key, signature; hex compared case-insensitively) and owner statement, in the same
+//    order. Anything else verifying is a finding.
 #include <algorithm>
 #include <cctype>
 #include <cstddef>
@@ -51,6 +52,15 @@ std::vector<std::string> Content(const std::string& text) {
     if (type == "row") {
       out.push_back("row " + agentdraft::CanonicalAuditRow(j) + " " + Lower(Str(j, "prev_hash")) + " " +
                     Lower(Str(j, "hash")));
+    } else if (type == "link") {
+      out.push_back("link " + (j.contains("seq") ? j["seq"].dump() : "") + " " +
+                    Str(j, "prev_hash") + " " + Str(j, "hash"));
+    } else if (type == "owner_statement") {
+      out.push_back("owner_statement " + Str(j, "owner") + " " +
+                    (j.contains("size") ? j["size"].dump() : "") + " " +
+                    (j.contains("rows") ? j["rows"].dump() : "") + " " + Lower(Str(j, "head")) +
+                    " " + Str(j, "rows_digest") + " " + Lower(Str(j, "key")) + " " +
+                    Lower(Str(j, "signature")));
     } else if (type == "checkpoint") {
       out.push_back("checkpoint " + (j.contains("size") ? j["size"].dump() : "") + " " +
                     Lower(Str(j, "head")) + " " + Str(j, "time") + " " + Lower(Str(j, "key")) + " " +
@@ -160,7 +170,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const auto v = agentdraft::VerifyAuditExport(in, real.key);
   if (!v.ok()) return 0;
   if (Content(edited) != real.content || v.rows != real.verification.rows ||
-      v.checkpoints != real.verification.checkpoints) {
+      v.links != real.verification.links || v.checkpoints != real.verification.checkpoints) {
     std::string diff;
     for (size_t i = 0; i < edited.size(); ++i) {
       if (edited[i] != real.text[i]) {

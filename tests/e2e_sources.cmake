@@ -12,6 +12,7 @@ set(AGENTDRAFT_TEST_SOURCES_e2e
   e2e/lifecycle_test.cc
   e2e/socket_test.cc
   e2e/audit_events_test.cc
+  e2e/audit_export_test.cc
   e2e/stampede_test.cc
   e2e/multi_daemon_test.cc
   e2e/path_pairs_test.cc

@@ -1,8 +1,9 @@
 // agentdraft audit tail [-n N] [-f] [--kind K] | audit show RESOURCE — the hash-chained audit
 // log (GET /v1/audit). An agent sees rows about its own claims; the owner sees all.
-// agentdraft audit export [-o FILE] | audit pubkey | audit verify FILE --pubkey KEY — the whole
-// chain as JSON lines with signed checkpoints, the daemon's public key, and the offline check
-// of an export against that key (docs/audit.md). `verify` needs no daemon.
+// agentdraft audit export [-o FILE] | audit pubkey | audit verify FILE --pubkey KEY — the chain
+// as JSON lines with signed checkpoints (the owner's rows in full, other owners' as links), the
+// daemon's public key, and the offline check of an export against that key (docs/audit.md).
+// `verify` needs no daemon.
 #include <algorithm>
 #include <cctype>
 #include <fstream>
@@ -159,6 +160,42 @@ CliResult<std::string> PublicKey(const std::string& arg) {
   return key;
 }
 
+std::string Plural(int64_t n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
+// The verdict: "ok: …" on stdout, or every problem on stderr; --json: one object.
+void PrintVerification(Context& ctx, const std::string& file, const AuditVerification& v) {
+  if (ctx.json()) {
+    nlohmann::json problems = nlohmann::json::array();
+    for (const AuditProblem& p : v.problems)
+      problems.push_back({{"where", p.where}, {"message", p.message}});
+    ctx.out() << nlohmann::json{{"ok", v.ok()},
+                                {"rows", v.rows},
+                                {"links", v.links},
+                                {"checkpoints", v.checkpoints},
+                                {"owner",
+                                 v.owner.empty() ? nlohmann::json() : nlohmann::json(v.owner)},
+                                {"problems", problems}}
+                     .dump()
+              << "\n";
+  } else if (v.ok()) {
+    ctx.out() << "ok: " << Plural(v.rows, "row", "rows")
+              << (v.owner.empty() ? "" : " of " + v.owner) << " verified in full, "
+              << Plural(v.links, "link", "links") << " checked, "
+              << Plural(v.checkpoints, "checkpoint", "checkpoints")
+              << (v.owner.empty() ? "" : " and the owner statement")
+              << ", chain and signatures verified\n";
+  } else {
+    for (const AuditProblem& p : v.problems) ctx.err() << AuditProblemLine(p) << "\n";
+    ctx.err() << "agentdraft: " << file
+              << " does not verify: " << Plural(v.problems.size(), "problem", "problems")
+              << " (read " << Plural(v.rows, "row", "rows") << ", "
+              << Plural(v.links, "link", "links") << ", "
+              << Plural(v.checkpoints, "checkpoint", "checkpoints") << ")\n";
+  }
+}
+
 struct VerifyArgs {
   std::string file;
   std::string pubkey;
@@ -175,23 +212,7 @@ ExitCode RunVerify(Context& ctx, const VerifyArgs& a) {
     if (!in) return ctx.Fail(UsageProblem("cannot read " + a.file + ": no such file, or not readable"));
     v = VerifyAuditExport(in, *key);
   }
-  if (ctx.json()) {
-    nlohmann::json problems = nlohmann::json::array();
-    for (const AuditProblem& p : v.problems) problems.push_back({{"where", p.where}, {"message", p.message}});
-    ctx.out() << nlohmann::json{{"ok", v.ok()}, {"rows", v.rows}, {"checkpoints", v.checkpoints},
-                                {"problems", problems}}
-                     .dump()
-              << "\n";
-  } else if (v.ok()) {
-    ctx.out() << "ok: " << v.rows << " rows, " << v.checkpoints
-              << " checkpoints, chain and signatures verified\n";
-  } else {
-    for (const AuditProblem& p : v.problems) ctx.err() << AuditProblemLine(p) << "\n";
-    ctx.err() << "agentdraft: " << a.file << " does not verify: " << v.problems.size()
-              << (v.problems.size() == 1 ? " problem" : " problems") << " (read " << v.rows
-              << (v.rows == 1 ? " row, " : " rows, ") << v.checkpoints
-              << (v.checkpoints == 1 ? " checkpoint)\n" : " checkpoints)\n");
-  }
+  PrintVerification(ctx, a.file, v);
   return v.ok() ? ExitCode::kOk : ExitCode::kError;
 }
 }  // namespace
@@ -213,7 +234,9 @@ void RegisterAudit(CLI::App& app, CommandSet& set) {
   set.On(s, [resource](Context& ctx) { return RunShow(ctx, *resource); });
 
   auto file = std::make_shared<std::string>();
-  CLI::App* e = noun->add_subcommand("export", "the whole chain with signed checkpoints, as JSON lines (owner)");
+  CLI::App* e = noun->add_subcommand("export",
+                                     "the chain with signed checkpoints, as JSON lines: your rows "
+                                     "in full, others' as links (owner)");
   e->add_option("-o,--output", *file, "write to FILE instead of stdout");
   set.On(e, [file](Context& ctx) { return RunExport(ctx, *file); });
 

@@ -1,4 +1,4 @@
-// The audit log's checkpoint and export.
+// The audit log's checkpoint and (per-owner) export.
 #include <spdlog/spdlog.h>
 
 #include "daemon/api/request_parser.h"
@@ -10,6 +10,90 @@ namespace agentdraft::api {
 
 namespace {
 constexpr int kExportPage = 1000;
+
+// One export as it streams (docs/audit.md, "Export").
+struct ExportStream {
+  std::string owner_id;  // whose rows are written in full
+  std::string key;       // this daemon's public key
+  std::string exported_at;
+  bool header_sent = false;
+  int64_t after = 0;  // the last row written
+  int64_t end = 0;    // the last row to write: the final checkpoint's size
+  std::string head;   // the hash of row `end`
+  size_t next_checkpoint = 0;
+  std::vector<store::CheckpointRecord> checkpoints;  // stored ones, by size
+  std::optional<store::CheckpointRecord> final_checkpoint;
+  OwnerRowsDigest own_rows;  // of the rows written in full
+};
+
+std::string CheckpointLine(const store::CheckpointRecord& c) {
+  nlohmann::json j = audit::Checkpointer::Json(c, /*with_text=*/false);
+  j["type"] = "checkpoint";
+  return j.dump() + "\n";
+}
+
+std::string ExportHeader(const ExportStream& st) {
+  return nlohmann::json{{"type", "header"},
+                        {"format", "agentdraft-audit-export"},
+                        {"version", 1},
+                        {"key", st.key},
+                        {"exported_at", st.exported_at}}
+             .dump() +
+         "\n";
+}
+
+// A row of the owner in full; another owner's as a link that says nothing but its place in
+// the chain. Then the stored checkpoints of this size.
+void AppendExportRow(ExportStream& st, const store::AuditRecord& r, std::string* out) {
+  nlohmann::json j;
+  if (r.owner_id == st.owner_id) {
+    j = engine::AuditEventJson(r);
+    j["type"] = "row";
+    st.own_rows.Add(r.hash);
+  } else {
+    j = {{"type", "link"}, {"seq", r.seq}, {"prev_hash", r.prev_hash}, {"hash", r.hash}};
+  }
+  *out += j.dump() + "\n";
+  st.after = r.seq;
+  while (st.next_checkpoint < st.checkpoints.size() &&
+         st.checkpoints[st.next_checkpoint].size == r.seq) {
+    *out += CheckpointLine(st.checkpoints[st.next_checkpoint++]);
+  }
+}
+
+// The next page of rows (every owner's: the chain is the daemon's). False when the store
+// fails or ends before the final checkpoint's size.
+bool ExportPage(store::Store& store, ExportStream& st, std::string* out) {
+  store::AuditQuery q;
+  q.after_seq = st.after;
+  q.limit = kExportPage;
+  auto rows = store.ListAudit(q);
+  if (!rows.ok() || rows->empty()) {
+    spdlog::error("audit export stopped at row {}: {}", st.after,
+                  rows.ok() ? "no rows" : rows.status().ToString());
+    return false;
+  }
+  for (const store::AuditRecord& r : *rows) {
+    if (r.seq > st.end) break;
+    AppendExportRow(st, r, out);
+  }
+  return true;
+}
+
+// The checkpoint signed for the export, then the owner statement over every row written.
+std::string ExportEnd(const ExportStream& st, const audit::Checkpointer& signer) {
+  std::string out;
+  if (st.final_checkpoint) out += CheckpointLine(*st.final_checkpoint);
+  OwnerStatement statement;
+  statement.owner = st.owner_id;
+  statement.size = st.end;
+  statement.head = st.head;
+  statement.rows = st.own_rows.rows();
+  statement.rows_digest = st.own_rows.Hex();
+  nlohmann::json j = audit::Checkpointer::Json(signer.SignOwnerStatement(std::move(statement)));
+  j["type"] = "owner_statement";
+  return out + j.dump() + "\n";
+}
 }  // namespace
 
 void ApiServer::RegisterAuditRoutes() {
@@ -36,7 +120,8 @@ void ApiServer::RegisterAuditRoutes() {
     Respond(res, {200, j.dump()});
   });
 
-  // The whole chain as JSON lines (docs/audit.md), ending with a checkpoint signed now.
+  // The chain as the owner sees it, as JSON lines (docs/audit.md): its own rows in full, other
+  // owners' rows as links, ending with a checkpoint signed now and the owner statement.
   Get("/v1/audit/export", [this](const httplib::Request& req, httplib::Response& res) {
     auto p = RequireOwner(req, res);
     if (!p) return;
@@ -47,73 +132,38 @@ void ApiServer::RegisterAuditRoutes() {
     }
     auto checkpoints = engine_.store().ListCheckpoints();
     if (!checkpoints.ok()) return RespondError(res, "unavailable", checkpoints.status().message());
-    struct State {
-      bool header_sent = false;
-      int64_t after = 0;
-      int64_t end = 0;  // the last row exported
-      size_t next_checkpoint = 0;
-      std::vector<store::CheckpointRecord> checkpoints;
-      std::optional<store::CheckpointRecord> final_checkpoint;
-    };
-    auto st = std::make_shared<State>();
+    auto st = std::make_shared<ExportStream>();
+    st->owner_id = p->owner_id;
+    st->key = services_.checkpointer->public_key_hex();
+    st->exported_at = audit::Checkpointer::TimeText(engine_.clock().Now());
     st->end = final_checkpoint.ok() ? final_checkpoint->size : 0;
-    const std::string own_key = services_.checkpointer->public_key_hex();
+    st->head = final_checkpoint.ok() ? final_checkpoint->head : std::string(64, '0');
     for (auto& c : *checkpoints) {
       // Only this daemon's: the export names one key. (On DynamoDB other daemons sign the
       // same chain with their own keys; their exports carry those.)
-      if (c.size <= st->end && c.key_hex == own_key) st->checkpoints.push_back(c);
+      if (c.size <= st->end && c.key_hex == st->key) st->checkpoints.push_back(c);
     }
     if (final_checkpoint.ok()) {
       if (!st->checkpoints.empty() && st->checkpoints.back().size == st->end) st->checkpoints.pop_back();
       st->final_checkpoint = *final_checkpoint;
     }
-    const std::string key = services_.checkpointer->public_key_hex();
-    const std::string exported_at = audit::Checkpointer::TimeText(engine_.clock().Now());
     res.set_header("Content-Disposition", "attachment; filename=\"agentdraft-audit.jsonl\"");
-    res.set_chunked_content_provider(
-        "application/x-ndjson", [this, st, key, exported_at](size_t, httplib::DataSink& sink) {
-          std::string out;
-          if (!st->header_sent) {
-            out = nlohmann::json{{"type", "header"}, {"format", "agentdraft-audit-export"},
-                                 {"version", 1}, {"key", key}, {"exported_at", exported_at}}
-                      .dump() + "\n";
-            st->header_sent = true;
-          }
-          if (st->after < st->end) {
-            store::AuditQuery q;  // every owner: the chain is the daemon's
-            q.after_seq = st->after;
-            q.limit = kExportPage;
-            auto rows = engine_.store().ListAudit(q);
-            if (!rows.ok() || rows->empty()) {
-              spdlog::error("audit export stopped at row {}: {}", st->after,
-                            rows.ok() ? "no rows" : rows.status().ToString());
-              return false;
-            }
-            for (const store::AuditRecord& r : *rows) {
-              if (r.seq > st->end) break;
-              nlohmann::json j = engine::AuditEventJson(r);
-              j["type"] = "row";
-              out += j.dump() + "\n";
-              st->after = r.seq;
-              while (st->next_checkpoint < st->checkpoints.size() &&
-                     st->checkpoints[st->next_checkpoint].size == r.seq) {
-                nlohmann::json c = audit::Checkpointer::Json(st->checkpoints[st->next_checkpoint++], false);
-                c["type"] = "checkpoint";
-                out += c.dump() + "\n";
-              }
-            }
-          } else {
-            if (st->final_checkpoint) {
-              nlohmann::json c = audit::Checkpointer::Json(*st->final_checkpoint, false);
-              c["type"] = "checkpoint";
-              out += c.dump() + "\n";
-            }
-            if (!out.empty() && !sink.write(out.data(), out.size())) return false;
-            sink.done();
-            return true;
-          }
-          return sink.write(out.data(), out.size());
-        });
+    res.set_chunked_content_provider("application/x-ndjson",
+                                     [this, st](size_t, httplib::DataSink& sink) {
+                                       std::string out;
+                                       if (!st->header_sent) {
+                                         out = ExportHeader(*st);
+                                         st->header_sent = true;
+                                       }
+                                       if (st->after < st->end) {
+                                         if (!ExportPage(engine_.store(), *st, &out)) return false;
+                                         return sink.write(out.data(), out.size());
+                                       }
+                                       out += ExportEnd(*st, *services_.checkpointer);
+                                       if (!sink.write(out.data(), out.size())) return false;
+                                       sink.done();
+                                       return true;
+                                     });
   });
 }
 

@@ -105,14 +105,23 @@ store::CheckpointRecord Checkpointer::SignLocked() {
   c.head = head_hash_;
   c.at = FromMicros(ToMicros(clock_.Now()) / 1000 * 1000);
   c.key_hex = public_key_hex_;
-  const std::string text = CheckpointSignedText(c.size, c.head, TimeText(c.at), c.key_hex);
-  unsigned char sig[crypto_sign_BYTES];
-  crypto_sign_detached(sig, nullptr, reinterpret_cast<const unsigned char*>(text.data()), text.size(),
-                       reinterpret_cast<const unsigned char*>(secret_key_.data()));
-  c.signature_hex = ToHex(std::string_view(reinterpret_cast<char*>(sig), sizeof sig));
+  c.signature_hex = SignatureHex(CheckpointSignedText(c.size, c.head, TimeText(c.at), c.key_hex));
   signed_size_ = c.size;
   signed_at_ = c.at;
   return c;
+}
+
+std::string Checkpointer::SignatureHex(const std::string& text) const {
+  unsigned char sig[crypto_sign_BYTES];
+  crypto_sign_detached(sig, nullptr, reinterpret_cast<const unsigned char*>(text.data()),
+                       text.size(), reinterpret_cast<const unsigned char*>(secret_key_.data()));
+  return ToHex(std::string_view(reinterpret_cast<char*>(sig), sizeof sig));
+}
+
+OwnerStatement Checkpointer::SignOwnerStatement(OwnerStatement statement) const {
+  statement.key = public_key_hex_;
+  statement.signature = SignatureHex(OwnerStatementSignedText(statement));
+  return statement;
 }
 
 void Checkpointer::OnDurable(const std::vector<store::AuditRecord>& rows) {
@@ -228,6 +237,16 @@ nlohmann::json Checkpointer::Json(const store::CheckpointRecord& c, bool with_te
                       {"key", c.key_hex}, {"signature", c.signature_hex}};
   if (with_text) j["text"] = Text(c);
   return j;
+}
+
+nlohmann::json Checkpointer::Json(const OwnerStatement& s) {
+  return {{"owner", s.owner},
+          {"size", s.size},
+          {"head", s.head},
+          {"rows", s.rows},
+          {"rows_digest", s.rows_digest},
+          {"key", s.key},
+          {"signature", s.signature}};
 }
 
 }  // namespace agentdraft::audit

@@ -4,7 +4,8 @@
 // first start; an existing key that group or others may read is refused (Open fails with
 // InvalidArgument saying "chmod 600 <path>"). A checkpoint (size, head hash, time) is signed and stored every `every_rows`
 // rows, and `every` after the last one when rows were added since (Tick()), and on demand
-// (SignHead(): on shutdown, at the end of an export). The head comes from OnDurable(), the
+// (SignHead(): on shutdown, at the end of an export). It also signs the owner statement that
+// ends an owner's export (SignOwnerStatement). The head comes from OnDurable(), the
 // engine's after_durable hook, so a checkpoint only ever covers durable rows. On a shared
 // store (DynamoDB, several daemons) SignHead() first catches up with the store's head, so an
 // export at any daemon covers every daemon's rows under this daemon's signature.
@@ -19,6 +20,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/audit_verify.h"
 #include "common/clock.h"
 #include "common/status.h"
 #include "daemon/store/store.h"
@@ -49,11 +51,16 @@ class Checkpointer {
   Result<store::CheckpointRecord> SignHead();
   // The newest stored checkpoint (nullopt when none).
   Result<std::optional<store::CheckpointRecord>> Latest();
+  // `statement` with `key` and `signature` filled in: signed with this key over
+  // OwnerStatementSignedText (common/audit_verify.h). Nothing is stored.
+  OwnerStatement SignOwnerStatement(OwnerStatement statement) const;
 
   // The text form (docs/audit.md), signature line included.
   static std::string Text(const store::CheckpointRecord& c);
   // {"size", "head", "time", "key", "signature"} (+ "text" when `with_text`).
   static nlohmann::json Json(const store::CheckpointRecord& c, bool with_text);
+  // {"owner", "size", "head", "rows", "rows_digest", "key", "signature"}.
+  static nlohmann::json Json(const OwnerStatement& s);
   // RFC 3339 in UTC, always with milliseconds ("…T22:40:00.000Z").
   static std::string TimeText(Time t);
 
@@ -65,6 +72,8 @@ class Checkpointer {
   Result<store::CheckpointRecord> SignSharedHead();
   // Builds and signs a checkpoint of the current head. REQUIRES: mu_ held, head_size_ > 0.
   store::CheckpointRecord SignLocked();
+  // The detached Ed25519 signature of `text`, as 128 hex.
+  std::string SignatureHex(const std::string& text) const;
 
   store::Store& store_;
   const Clock& clock_;

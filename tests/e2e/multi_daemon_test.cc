@@ -392,7 +392,7 @@ TEST_F(MultiDaemonTest, EachDaemonsExportCoversTheWholeChainUnderItsOwnKey) {
     std::istringstream in(exported->body);
     AuditVerification v = VerifyAuditExport(in, key);
     EXPECT_TRUE(v.problems.empty()) << AuditProblemLine(v.problems.front());
-    rows.push_back(v.rows);
+    rows.push_back(v.chain_rows());
   }
   EXPECT_EQ(keys.size(), 2u) << "each daemon answers with its own key";
   EXPECT_EQ(rows[0], rows[1]);

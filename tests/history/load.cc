@@ -442,8 +442,9 @@ void Run::VerifyExports(FinalState& s) {
     AuditVerification v = VerifyAuditExport(in, key->Json().value().value("key", ""));
     for (const AuditProblem& p : v.problems) s.export_problems.push_back(who + AuditProblemLine(p));
     // The exports are taken one after another while sweepers may still expire holds: C7
-    // holds the smallest to "every row but later hold.expired ones".
-    s.export_rows = d == 0 ? v.rows : std::min(s.export_rows, v.rows);
+    // holds the smallest to "every row but later hold.expired ones". The socket's owner sees
+    // other owners' rows as links: the chain's length is both.
+    s.export_rows = d == 0 ? v.chain_rows() : std::min(s.export_rows, v.chain_rows());
   }
 }
 

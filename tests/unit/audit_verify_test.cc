@@ -36,11 +36,12 @@ KeyPair NewKeyPair() {
 }
 
 // A row with seq `seq` linked after `prev_hash`, hashed as the daemon does.
-nlohmann::json MakeRow(int64_t seq, const std::string& prev_hash) {
+nlohmann::json MakeRow(int64_t seq, const std::string& prev_hash,
+                       const std::string& user_id = "usr_owner") {
   nlohmann::json row = {{"type", "row"},
                         {"seq", seq},
                         {"at", "2026-11-24T22:40:0" + std::to_string(seq % 10) + ".123Z"},
-                        {"user_id", "usr_owner"},
+                        {"user_id", user_id},
                         {"actor", "agt_a"},
                         {"subject", "agt_a"},
                         {"kind", "booking.committed"},
@@ -67,6 +68,56 @@ nlohmann::json MakeCheckpoint(const KeyPair& k, int64_t size, const std::string&
                        {"key", k.Hex()}};
   Sign(cp, k);
   return cp;
+}
+
+// The owner statement over `own_hashes` (the owner's rows' hashes in seq order), signed with
+// `k`; the digest computed here as docs/audit.md says, not with OwnerRowsDigest.
+nlohmann::json MakeStatement(const KeyPair& k, int64_t size, const std::string& head,
+                             const std::vector<std::string>& own_hashes) {
+  std::string concatenated;
+  for (const std::string& h : own_hashes) concatenated += h;
+  OwnerStatement st{
+      "usr_owner", size, head, static_cast<int64_t>(own_hashes.size()), Sha256Hex(concatenated),
+      k.Hex(),     ""};
+  const std::string text = OwnerStatementSignedText(st);
+  unsigned char sig[crypto_sign_BYTES];
+  crypto_sign_detached(sig, nullptr, reinterpret_cast<const unsigned char*>(text.data()),
+                       text.size(), k.sk);
+  return {{"type", "owner_statement"},
+          {"owner", st.owner},
+          {"size", st.size},
+          {"head", st.head},
+          {"rows", st.rows},
+          {"rows_digest", st.rows_digest},
+          {"key", st.key},
+          {"signature", ToHex(std::string_view(reinterpret_cast<const char*>(sig), sizeof sig))}};
+}
+
+// usr_owner's export of a chain it shares with usr_other: rows 1–30, every third one (3, 6, …,
+// 30) usr_other's and written as a link; checkpoints at 10, 20 and 30; the owner statement last.
+std::vector<std::string> MixedExport(const KeyPair& k) {
+  std::vector<std::string> lines = {nlohmann::json{
+      {"type", "header"},
+      {"format", "agentdraft-audit-export"},
+      {"version", 1},
+      {"key", k.Hex()},
+      {"exported_at", kTime}}.dump()};
+  std::string prev(64, '0');
+  std::vector<std::string> own;
+  for (int64_t seq = 1; seq <= 30; ++seq) {
+    const bool others = seq % 3 == 0;
+    nlohmann::json row = MakeRow(seq, prev, others ? "usr_other" : "usr_owner");
+    prev = row["hash"].get<std::string>();
+    if (others) {
+      row = {{"type", "link"}, {"seq", seq}, {"prev_hash", row["prev_hash"]}, {"hash", prev}};
+    } else {
+      own.push_back(prev);
+    }
+    lines.push_back(row.dump());
+    if (seq % 10 == 0) lines.push_back(MakeCheckpoint(k, seq, prev).dump());
+  }
+  lines.push_back(MakeStatement(k, 30, prev, own).dump());
+  return lines;
 }
 
 // An export held as its lines (JSON objects, or raw text for malformed lines).
@@ -102,13 +153,16 @@ class AuditVerify : public ::testing::Test {
   // Index in lines_ of row `seq` / of the checkpoint at `size` (line number = index + 1).
   size_t RowIndex(int64_t seq) const { return Find("row", seq); }
   size_t CheckpointIndex(int64_t size) const { return Find("checkpoint", size); }
+  size_t LinkIndex(int64_t seq) const { return Find("link", seq); }
+  size_t StatementIndex() const { return Find("owner_statement", 30); }
   nlohmann::json At(size_t index) const { return nlohmann::json::parse(lines_[index]); }
   std::string Hash(int64_t seq) const { return At(RowIndex(seq))["hash"]; }
 
   size_t Find(const std::string& type, int64_t n) const {
     for (size_t i = 0; i < lines_.size(); ++i) {
       nlohmann::json j = nlohmann::json::parse(lines_[i], nullptr, false);
-      if (j.is_object() && j.value("type", "") == type && j.value(type == "row" ? "seq" : "size", -1) == n) {
+      if (j.is_object() && j.value("type", "") == type &&
+          j.value(type == "row" || type == "link" ? "seq" : "size", -1) == n) {
         return i;
       }
     }
@@ -371,6 +425,174 @@ TEST_F(AuditVerify, MalformedPublicKeyIsAProblemNotACrash) {
   EXPECT_TRUE(IsPublicKeyHex(key_.Hex()));
 }
 
+TEST_F(AuditVerify, AnExportOfOneOwnerWithItsStatementVerifies) {
+  std::vector<std::string> hashes;
+  for (int64_t seq = 1; seq <= 30; ++seq) hashes.push_back(Hash(seq));
+  lines_.push_back(MakeStatement(key_, 30, Hash(30), hashes).dump());
+  const AuditVerification v = Verify();
+  EXPECT_TRUE(v.ok()) << Dump(v);
+  EXPECT_EQ(v.rows, 30);
+  EXPECT_EQ(v.links, 0);
+  EXPECT_EQ(v.owner, "usr_owner");
+}
+
+TEST_F(AuditVerify, OwnerStatementSignedTextIsExact) {
+  const OwnerStatement st{"usr_1", 120, "ab", 12, "cd", "ef", "not signed"};
+  EXPECT_EQ(OwnerStatementSignedText(st),
+            "agentdraft audit owner statement v1\nowner: usr_1\nsize: 120\nhead: ab\nrows: 12\n"
+            "rows_digest: cd\nkey: ef\n");
+  OwnerRowsDigest digest;
+  EXPECT_EQ(digest.Hex(), Sha256Hex(""));
+  digest.Add(Hash(1));
+  digest.Add(Hash(2));
+  EXPECT_EQ(digest.rows(), 2);
+  EXPECT_EQ(digest.Hex(), Sha256Hex(Hash(1) + Hash(2)));
+}
+
+// usr_owner's export of a chain shared with another owner (MixedExport).
+class AuditVerifyMixed : public AuditVerify {
+ protected:
+  void SetUp() override {
+    key_ = NewKeyPair();
+    lines_ = MixedExport(key_);
+  }
+  std::string LinkHash(int64_t seq) const { return At(LinkIndex(seq))["hash"]; }
+};
+
+TEST_F(AuditVerifyMixed, UntouchedExportVerifiesRowsInFullAndLinks) {
+  const AuditVerification v = Verify();
+  EXPECT_TRUE(v.ok()) << Dump(v);
+  EXPECT_EQ(v.rows, 20);
+  EXPECT_EQ(v.links, 10);
+  EXPECT_EQ(v.checkpoints, 3);
+  EXPECT_EQ(v.owner, "usr_owner");
+}
+
+TEST_F(AuditVerifyMixed, OwnRowEditedBeforeALinkWithItsHashRecomputedIsCaught) {
+  // Row 8 edited and re-hashed, link 9 re-pointed at it: the chain still links, the
+  // checkpoints still hold; only the statement's digest tells.
+  nlohmann::json row = At(RowIndex(8));
+  row["payload"]["title"] = "Cafe";
+  row["hash"] = Sha256Hex(row["prev_hash"].get<std::string>() + CanonicalAuditRow(row));
+  lines_[RowIndex(8)] = row.dump();
+  nlohmann::json link = At(LinkIndex(9));
+  link["prev_hash"] = row["hash"];
+  lines_[LinkIndex(9)] = link.dump();
+  const AuditVerification v = Verify();
+  ASSERT_EQ(v.problems.size(), 1u) << Dump(v);
+  EXPECT_EQ(v.problems[0].where, "owner statement");
+  EXPECT_EQ(v.problems[0].message,
+            "the export holds 20 rows in full, the statement signs 20 rows of usr_owner with other "
+            "hashes: "
+            "a row of the owner was edited, hidden as a link, or added");
+}
+
+TEST_F(AuditVerifyMixed, OwnRowTurnedIntoALinkIsCaught) {
+  const nlohmann::json row = At(RowIndex(5));
+  lines_[RowIndex(5)] = nlohmann::json{
+      {"type", "link"},
+      {"seq", 5},
+      {"prev_hash", row["prev_hash"]},
+      {"hash", row["hash"]}}.dump();
+  const AuditVerification v = Verify();
+  ASSERT_EQ(v.problems.size(), 1u) << Dump(v);
+  EXPECT_EQ(AuditProblemLine(v.problems[0]),
+            "owner statement: the export holds 19 rows in full, the statement signs 20 rows of "
+            "usr_owner: a "
+            "row of the owner was edited, hidden as a link, or added");
+  EXPECT_EQ(v.rows, 19);
+  EXPECT_EQ(v.links, 11);
+}
+
+TEST_F(AuditVerifyMixed, WithoutTheStatementLinksDoNotVerify) {
+  lines_.erase(lines_.begin() + StatementIndex());
+  const AuditVerification v = Verify();
+  ASSERT_EQ(v.problems.size(), 1u) << Dump(v);
+  EXPECT_EQ(
+      AuditProblemLine(v.problems[0]),
+      "owner statement: the export has 10 other owners' rows as links but no owner statement: rows "
+      "hidden as links or edited before a link would go unseen");
+  EXPECT_EQ(v.owner, "");
+}
+
+TEST_F(AuditVerifyMixed, EditedLinkHashIsNamed) {
+  nlohmann::json link = At(LinkIndex(9));
+  link["hash"] = Sha256Hex("forged");
+  lines_[LinkIndex(9)] = link.dump();
+  const AuditVerification v = Verify();
+  ASSERT_EQ(v.problems.size(), 1u) << Dump(v);
+  EXPECT_EQ(
+      AuditProblemLine(v.problems[0]),
+      "row 10: prev_hash is not row 9's hash: a row was inserted, dropped or reordered before it");
+}
+
+TEST_F(AuditVerifyMixed, EditedHashOfTheLastLinkBreaksTheCheckpointAndTheStatement) {
+  nlohmann::json link = At(LinkIndex(30));
+  link["hash"] = Sha256Hex("forged");
+  lines_[LinkIndex(30)] = link.dump();
+  const AuditVerification v = Verify();
+  ASSERT_EQ(v.problems.size(), 2u) << Dump(v);
+  EXPECT_EQ(AuditProblemLine(v.problems[0]),
+            "checkpoint at size 30: head does not match row 30's hash");
+  EXPECT_EQ(AuditProblemLine(v.problems[1]), "owner statement: head does not match row 30's hash");
+}
+
+TEST_F(AuditVerifyMixed, DroppedLinkIsNamed) {
+  lines_.erase(lines_.begin() + LinkIndex(9));
+  const AuditVerification v = Verify();
+  ASSERT_EQ(v.problems.size(), 1u) << Dump(v);
+  EXPECT_EQ(AuditProblemLine(v.problems[0]),
+            "row 10: expected seq 9: row 9 is missing, or rows are out of order");
+}
+
+TEST_F(AuditVerifyMixed, StatementAlteredOrSignedByAnotherKeyIsNamed) {
+  nlohmann::json st = At(StatementIndex());
+  st["rows"] = 19;
+  lines_[StatementIndex()] = st.dump();
+  const AuditVerification altered = Verify();
+  ASSERT_EQ(altered.problems.size(), 2u) << Dump(altered);
+  EXPECT_EQ(
+      AuditProblemLine(altered.problems[0]),
+      "owner statement: signature does not verify with the given key: the statement was altered or "
+      "signed by another key");
+
+  SetUp();
+  std::vector<std::string> own;
+  for (int64_t seq = 1; seq <= 30; ++seq) {
+    if (seq % 3 != 0) own.push_back(Hash(seq));
+  }
+  lines_[StatementIndex()] = MakeStatement(NewKeyPair(), 30, LinkHash(30), own).dump();
+  const AuditVerification other_key = Verify();
+  ASSERT_EQ(other_key.problems.size(), 1u) << Dump(other_key);
+  EXPECT_EQ(other_key.problems[0].message, altered.problems[0].message);
+}
+
+TEST_F(AuditVerifyMixed, StatementThatStopsShortOfTheLogIsNamed) {
+  // Rows appended after the statement's size: it cannot vouch for them.
+  std::string prev = LinkHash(30);
+  nlohmann::json row = MakeRow(31, prev);
+  lines_.insert(lines_.begin() + StatementIndex(), row.dump());
+  lines_.insert(lines_.begin() + StatementIndex(), MakeCheckpoint(key_, 31, row["hash"]).dump());
+  const AuditVerification v = Verify();
+  ASSERT_GE(v.problems.size(), 1u) << Dump(v);
+  EXPECT_EQ(AuditProblemLine(v.problems[0]),
+            "owner statement: covers rows 1\u201330 but the log ends at row 31");
+}
+
+TEST_F(AuditVerifyMixed, MalformedLinkOrSecondStatementIsNamedByItsLine) {
+  nlohmann::json link = At(LinkIndex(9));
+  link["hash"] = "not hex";
+  lines_[LinkIndex(9)] = link.dump();
+  lines_.push_back(lines_[StatementIndex()]);
+  const AuditVerification v = Verify();
+  ASSERT_EQ(v.problems.size(), 2u) << Dump(v);
+  EXPECT_EQ(AuditProblemLine(v.problems[0]),
+            "line " + std::to_string(LinkIndex(9) + 1) +
+                ": malformed link: \"hash\" is not 64 lower-case hex");
+  EXPECT_EQ(AuditProblemLine(v.problems[1]),
+            "line " + std::to_string(lines_.size()) + ": a second owner statement");
+}
+
 // --- the real `agentdraft audit verify` ---
 
 class AuditVerifyCli : public AuditVerify {
@@ -393,7 +615,9 @@ TEST_F(AuditVerifyCli, VerifiedExportExitsZero) {
   const std::string file = WriteFile("export.jsonl", Text());
   const testing::ProcessResult r = Run({"audit", "verify", file, "--pubkey", key_.Hex()});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.out, "ok: 30 rows, 3 checkpoints, chain and signatures verified\n");
+  EXPECT_EQ(r.out,
+            "ok: 30 rows verified in full, 0 links checked, 3 checkpoints, chain and signatures "
+            "verified\n");
   // The key from a file (first line, trimmed).
   const std::string key_file = WriteFile("audit.pub", "  " + key_.Hex() + "  \nignored\n");
   EXPECT_EQ(Run({"audit", "verify", file, "--pubkey", key_file}).exit_code, 0);
@@ -415,9 +639,29 @@ TEST_F(AuditVerifyCli, TamperedExportExitsOneNamingTheRow) {
   ASSERT_TRUE(body.is_object()) << j.out;
   EXPECT_EQ(body["ok"], false);
   EXPECT_EQ(body["rows"], 30);
+  EXPECT_EQ(body["links"], 0);
   EXPECT_EQ(body["checkpoints"], 3);
+  EXPECT_TRUE(body["owner"].is_null()) << j.out;
   ASSERT_EQ(body["problems"].size(), 1u);
   EXPECT_EQ(body["problems"][0]["where"], "row 12");
+}
+
+TEST_F(AuditVerifyCli, AnExportWithLinksSaysWhatWasVerifiedInFullAndWhatAsLinks) {
+  lines_ = MixedExport(key_);
+  const std::string file = WriteFile("mixed.jsonl", Text());
+  const testing::ProcessResult r = Run({"audit", "verify", file, "--pubkey", key_.Hex()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "ok: 20 rows of usr_owner verified in full, 10 links checked, 3 checkpoints and the "
+            "owner statement, "
+            "chain and signatures verified\n");
+  const testing::ProcessResult j = Run({"--json", "audit", "verify", file, "--pubkey", key_.Hex()});
+  EXPECT_EQ(j.exit_code, 0) << j.err;
+  const nlohmann::json body = nlohmann::json::parse(j.out, nullptr, false);
+  ASSERT_TRUE(body.is_object()) << j.out;
+  EXPECT_EQ(body["rows"], 20);
+  EXPECT_EQ(body["links"], 10);
+  EXPECT_EQ(body["owner"], "usr_owner");
 }
 
 TEST_F(AuditVerifyCli, MissingFileOrMalformedKeyExitsTwo) {
