@@ -1,6 +1,7 @@
-// Deeply nested JSON given to the real `agentdraft` (issue 17): an audit export line and a
-// --metadata flag nested 60,000 deep used to crash it (a recursive dump(), exit 139). Each is
-// now a clear error with an ordinary exit code.
+// Deeply nested JSON given to the real `agentdraft` (issue 17): an audit export line nested
+// 200,000 deep crashed `audit verify` (a recursive dump(), exit 139), and --metadata nested
+// 60,000 deep was sent on to the daemon, which it crashed. Each is now a clear error with an
+// ordinary exit code.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -23,7 +24,7 @@ TEST(DeepJson, AuditVerifyReportsADeepLineAndDoesNotCrash) {
     out << R"({"type":"header","format":"agentdraft-audit-export","version":1})" << "\n"
         << R"({"type":"row","seq":1,"at":"2026-06-01T14:00:00Z","user_id":"usr_1","actor":"agt_a",)"
         << R"("subject":"agt_a","kind":"booking.committed","resource":"bkg_1","payload":{"x":)"
-        << Deep(60000) << R"(},"prev_hash":")" << std::string(64, '0') << R"(","hash":")"
+        << Deep(200000) << R"(},"prev_hash":")" << std::string(64, '0') << R"(","hash":")"
         << std::string(64, 'a') << "\"}\n";
   }
   ProcessResult r = RunProcess({AGENTDRAFT_CLI_PATH, "audit", "verify", file, "--pubkey", std::string(64, 'b')},

@@ -308,10 +308,10 @@ TEST_F(AuditVerify, MalformedLineIsNamedByItsNumber) {
   EXPECT_EQ(v.rows, 29);
 }
 
-// Issue 17: a payload nested 60,000 deep crashed the verifier (a recursive dump()).
+// Issue 17: a payload nested 200,000 deep crashed the verifier (a recursive dump()).
 TEST_F(AuditVerify, DeeplyNestedLineIsNamedByItsNumberNotACrash) {
-  lines_[RowIndex(12)] = "{\"type\":\"row\",\"seq\":12,\"payload\":" + std::string(60000, '[') +
-                         std::string(60000, ']') + "}";
+  lines_[RowIndex(12)] = "{\"type\":\"row\",\"seq\":12,\"payload\":" + std::string(200000, '[') +
+                         std::string(200000, ']') + "}";
   const AuditVerification v = Verify();
   ASSERT_EQ(v.problems.size(), 1u) << Dump(v);
   EXPECT_EQ(v.problems[0].where, "line " + std::to_string(RowIndex(11) + 2));
