@@ -9,6 +9,7 @@
 
 #include "cli/base_url.h"
 #include "common/friendly_time.h"
+#include "common/json_parse.h"
 #include "common/paths.h"
 
 namespace agentdraft::cli {
@@ -130,10 +131,12 @@ CliResult<Reply> Context::Call(Role role, const char* method, const std::string&
   Reply reply;
   reply.status = answer->status;
   reply.body = std::move(answer->body);
-  reply.json = nlohmann::json::parse(reply.body, nullptr, /*allow_exceptions=*/false);
-  if (reply.json.is_discarded()) {
-    return CommandError{ExitCode::kError, doing + ": the daemon's answer is not JSON"};
+  Result<nlohmann::json> parsed = ParseJson(reply.body, {.max_depth = kDocumentJsonDepth});
+  if (!parsed.ok()) {
+    return CommandError{ExitCode::kError,
+                        doing + ": the daemon's answer " + parsed.status().message()};
   }
+  reply.json = std::move(*parsed);
   return reply;
 }
 

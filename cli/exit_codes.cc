@@ -2,14 +2,17 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/json_parse.h"
+
 namespace agentdraft::cli {
 
 namespace {
 
 // The `error` and `message` fields of a JSON error body, or empty strings.
 std::pair<std::string, std::string> ErrorFields(std::string_view body) {
-  const nlohmann::json j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (!j.is_object()) return {};
+  const Result<nlohmann::json> parsed = ParseJson(body, {.max_depth = kDocumentJsonDepth});
+  if (!parsed.ok() || !parsed->is_object()) return {};
+  const nlohmann::json& j = parsed.value();
   const auto text = [&](const char* key) {
     return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : "";
   };

@@ -6,6 +6,8 @@
 #include <cctype>
 #include <mutex>
 
+#include "common/json_parse.h"
+
 namespace agentdraft {
 
 namespace {
@@ -81,9 +83,9 @@ ApiClient::ApiClient(ApiClient&&) noexcept = default;
 ApiClient& ApiClient::operator=(ApiClient&&) noexcept = default;
 
 Result<nlohmann::json> ApiResponse::Json() const {
-  nlohmann::json j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) {
-    return Status::InvalidArgument("the answer is not JSON: " + body.substr(0, 200));
+  Result<nlohmann::json> j = ParseJson(body, {.max_depth = kDocumentJsonDepth});
+  if (!j.ok()) {
+    return Status::InvalidArgument("the answer " + j.status().message() + ": " + body.substr(0, 200));
   }
   return j;
 }

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "common/ids.h"
+#include "common/json_parse.h"
 
 namespace agentdraft {
 
@@ -90,7 +91,10 @@ class Verifier {
 
   // Returns false when reading should stop (the input is not an export at all).
   bool Read(int line, const std::string& text) {
-    const nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+    // Bounded depth: CanonicalAuditRow's dump() recurses once per level.
+    Result<nlohmann::json> parsed = ParseJson(text, {.max_depth = kDocumentJsonDepth});
+    const nlohmann::json j = parsed.ok() ? std::move(*parsed)
+                                         : nlohmann::json(nlohmann::json::value_t::discarded);
     if (!seen_first_) {
       seen_first_ = true;
       if (StringField(j, "type") == "header" && StringField(j, "format") == kFormat) {
@@ -106,7 +110,7 @@ class Verifier {
       const std::string type = StringField(j, "type");
       if (type != "row" && type != "link" && type != "checkpoint") return false;
     }
-    if (j.is_discarded()) return Unreadable(line, "not JSON");
+    if (!parsed.ok()) return Unreadable(line, parsed.status().message());
     if (!j.is_object() || !j.contains("type") || !j["type"].is_string()) {
       return Unreadable(line, "not a row or a checkpoint (no \"type\")");
     }

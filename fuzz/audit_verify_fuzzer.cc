@@ -17,11 +17,13 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "common/audit_verify.h"
+#include "common/json_parse.h"
 #include "fuzz/fuzz_support.h"
 
 namespace {
@@ -46,8 +48,10 @@ std::vector<std::string> Content(const std::string& text) {
   std::istringstream in(text);
   std::string line;
   while (std::getline(in, line)) {
-    nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
-    if (!j.is_object()) continue;
+    // As the verifier reads it (a line it accepted parses the same either way).
+    auto parsed = agentdraft::ParseJson(line, {.max_depth = agentdraft::kDocumentJsonDepth});
+    if (!parsed.ok() || !parsed->is_object()) continue;
+    const nlohmann::json& j = *parsed;
     const std::string type = Str(j, "type");
     if (type == "row") {
       out.push_back("row " + agentdraft::CanonicalAuditRow(j) + " " + Lower(Str(j, "prev_hash")) + " " +
@@ -151,8 +155,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (data[0] % 2 == 0) {
     std::string key = kFixedKey;
     const size_t eol = rest.find('\n');
-    nlohmann::json header = nlohmann::json::parse(rest.substr(0, eol), nullptr, false);
-    if (header.is_object() && agentdraft::IsPublicKeyHex(Str(header, "key"))) key = Str(header, "key");
+    auto header = agentdraft::ParseJson(std::string_view(rest).substr(0, eol),
+                                        {.max_depth = agentdraft::kDocumentJsonDepth});
+    if (header.ok() && header->is_object() && agentdraft::IsPublicKeyHex(Str(*header, "key"))) {
+      key = Str(*header, "key");
+    }
     std::istringstream in(rest);
     const auto v = agentdraft::VerifyAuditExport(in, key);
     for (const auto& p : v.problems) (void)agentdraft::AuditProblemLine(p);

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <set>
 
+#include "common/json_parse.h"
+
 namespace agentdraft::race {
 namespace {
 
@@ -199,8 +201,9 @@ Duration FromMs(double ms) { return Duration(static_cast<int64_t>(std::llround(m
 
 Result<Scenario> ParseScenario(const std::string& text) {
   Scenario sc;
-  sc.document = Json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (sc.document.is_discarded()) return Status::InvalidArgument("not valid JSON");
+  Result<Json> parsed = ParseOrderedJson(text, {.max_depth = kDocumentJsonDepth});
+  if (!parsed.ok()) return Status::InvalidArgument("the scenario " + parsed.status().message());
+  sc.document = std::move(*parsed);
   const Json& doc = sc.document;
   Reader in;
   if (!doc.is_object()) return Status::InvalidArgument("a scenario is a JSON object");

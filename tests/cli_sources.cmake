@@ -6,6 +6,7 @@ set(AGENTDRAFT_TEST_SOURCES_cli
   cli/bench_race_test.cc
   cli/commands_e2e_test.cc
   cli/daemon_launcher_test.cc
+  cli/deep_json_test.cc
   cli/demo_team_test.cc
   cli/exit_codes_test.cc
   cli/race_demo_e2e_test.cc

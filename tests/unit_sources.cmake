@@ -14,6 +14,7 @@ set(AGENTDRAFT_TEST_SOURCES_unit
   unit/api_error_body_test.cc
   unit/sqlite_store_test.cc
   unit/time_test.cc
+  unit/json_parse_test.cc
   unit/friendly_time_test.cc
   unit/audit_verify_test.cc
   unit/aws_config_test.cc

@@ -1,6 +1,7 @@
 #include "cli/commands/claim_args.h"
 
 #include "cli/commands/output.h"
+#include "common/json_parse.h"
 
 namespace agentdraft::cli {
 
@@ -60,9 +61,11 @@ CliResult<nlohmann::json> BuildClaimBody(Context& ctx, const ClaimArgs& args, st
   nlohmann::json body = {{"start", FormatRfc3339(*start)}, {"end", FormatRfc3339(end)}};
   if (!args.idempotency_key.empty()) body["idempotency_key"] = args.idempotency_key;
   if (!args.metadata.empty()) {
-    nlohmann::json m = nlohmann::json::parse(args.metadata, nullptr, false);
-    if (!m.is_object()) return UsageProblem("--metadata must be a JSON object, e.g. '{\"deal\":\"42\"}'");
-    body["metadata"] = m;
+    // One level below the body, so the daemon's depth limit for the whole body holds.
+    Result<nlohmann::json> m = ParseJson(args.metadata, {.max_depth = kRequestJsonDepth - 1});
+    if (!m.ok()) return UsageProblem("--metadata " + m.status().message());
+    if (!m->is_object()) return UsageProblem("--metadata must be a JSON object, e.g. '{\"deal\":\"42\"}'");
+    body["metadata"] = std::move(*m);
   }
   if (!args.title.empty()) body["title"] = args.title;
   if (!args.invitee_name.empty() || !args.invitee_email.empty()) {

@@ -7,6 +7,7 @@
 
 #include "cli/commands/commands.h"
 #include "cli/commands/output.h"
+#include "common/json_parse.h"
 
 namespace agentdraft::cli {
 
@@ -47,10 +48,11 @@ struct Stream {
 
   bool Emit() {
     if (!id.empty()) last_id = std::stoll(id);
-    const nlohmann::json e = nlohmann::json::parse(data, nullptr, false);
+    Result<nlohmann::json> parsed = ParseJson(data, {.max_depth = kDocumentJsonDepth});
     if (ctx->json()) {
       ctx->out() << data << "\n";
-    } else if (!e.is_discarded()) {
+    } else if (parsed.ok()) {
+      nlohmann::json& e = *parsed;
       ctx->out() << Cell(e["seq"]) << "  " << Cell(e["at"]) << "  " << Cell(e["kind"]) << "  "
                  << Cell(e["resource"]) << "  by " << Cell(e["actor"]) << "\n";
     }

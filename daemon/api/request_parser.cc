@@ -1,7 +1,6 @@
 #include "daemon/api/request_parser.h"
 
-#include <cmath>
-
+#include "common/json_parse.h"
 #include "daemon/engine/views.h"
 
 namespace agentdraft::api {
@@ -93,16 +92,17 @@ Outcome ValidationError(const std::vector<FieldProblem>& problems) {
 }
 
 std::optional<nlohmann::json> ParseObject(const std::string& body, Outcome* error) {
-  nlohmann::json j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) {
-    *error = ValidationError({{"body", "is not valid JSON"}});
+  Result<nlohmann::json> parsed = ParseJson(body, {.max_depth = kRequestJsonDepth});
+  if (!parsed.ok()) {
+    *error = ValidationError({{"body", parsed.status().message()}});
     return std::nullopt;
   }
+  nlohmann::json& j = *parsed;
   if (!j.is_object()) {
     *error = ValidationError({{"body", "must be a JSON object"}});
     return std::nullopt;
   }
-  return j;
+  return std::move(j);
 }
 
 std::optional<engine::ClaimRequest> ParseClaimRequest(const nlohmann::json& body,
@@ -202,10 +202,15 @@ const std::string* Param(const std::multimap<std::string, std::string>& params,
   return nullptr;
 }
 
-std::optional<double> Number(const std::string& text) {
-  char* end = nullptr;
-  double v = std::strtod(text.c_str(), &end);
-  if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(v)) return std::nullopt;
+// A whole number written in decimal digits only (no sign, space, "0x", exponent or point);
+// nullopt otherwise, or when it has more than 9 digits.
+std::optional<int64_t> DecimalInt(const std::string& text) {
+  if (text.empty() || text.size() > 9) return std::nullopt;
+  int64_t v = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + (c - '0');
+  }
   return v;
 }
 }  // namespace
@@ -233,12 +238,13 @@ std::optional<engine::AvailabilityQuery> ParseAvailabilityQuery(
     problems.push_back({"range_end", "the range may span at most 31 days"});
   }
   if (const std::string* v = Param(params, {"duration_minutes"})) {
-    auto n = Number(*v);
-    if (!n || *n < 1 || *n * 60e6 > static_cast<double>(max_claim.count())) {
-      problems.push_back({"duration_minutes", "must be a number of minutes from 1 to " +
-                                                  std::to_string(max_claim.count() / 60000000)});
+    auto n = DecimalInt(*v);
+    if (!n || *n < 1 || std::chrono::minutes(*n) > max_claim) {
+      problems.push_back({"duration_minutes", "must be a whole number of minutes from 1 to " +
+                                                  std::to_string(max_claim.count() / 60000000) +
+                                                  ", in decimal digits"});
     } else {
-      q.duration = Duration(static_cast<int64_t>(*n * 60e6));
+      q.duration = std::chrono::minutes(*n);
     }
   } else if (const std::string* v = Param(params, {"duration"})) {
     auto d = ParseDuration(*v);
@@ -250,11 +256,12 @@ std::optional<engine::AvailabilityQuery> ParseAvailabilityQuery(
     }
   }
   if (const std::string* v = Param(params, {"granularity_minutes"})) {
-    auto n = Number(*v);
-    if (!n || *n < 1 || *n > 1440 || *n != std::floor(*n)) {
-      problems.push_back({"granularity_minutes", "must be a whole number of minutes from 1 to 1440"});
+    auto n = DecimalInt(*v);
+    if (!n || *n < 1 || *n > 1440) {
+      problems.push_back({"granularity_minutes",
+                          "must be a whole number of minutes from 1 to 1440, in decimal digits"});
     } else {
-      q.granularity = std::chrono::minutes(static_cast<int64_t>(*n));
+      q.granularity = std::chrono::minutes(*n);
     }
   }
   if (const std::string* v = Param(params, {"include_holds"})) {

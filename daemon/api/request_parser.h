@@ -22,7 +22,9 @@ struct FieldProblem {
 // An Outcome for a 400 validation_error listing `problems`.
 engine::Outcome ValidationError(const std::vector<FieldProblem>& problems);
 
-// Parses `body` as a JSON object; on failure sets `error` (400) and returns nullopt.
+// Parses `body` as a JSON object with ParseJson (common/json_parse.h): at most
+// kRequestJsonDepth levels of arrays and objects, no key twice in one object. On failure sets
+// `error` (400 validation_error, field "body", naming the problem and where) and returns nullopt.
 std::optional<nlohmann::json> ParseObject(const std::string& body, engine::Outcome* error);
 
 // The body of POST /v1/bookings or /v1/holds. `header_key` is the Idempotency-Key header
@@ -38,7 +40,9 @@ std::optional<engine::CounterRequest> ParseCounterRequest(const nlohmann::json& 
                                                           const std::string& header_key,
                                                           Duration max_claim, engine::Outcome* error);
 
-// The query of GET /v1/availability (`params` as decoded key → value).
+// The query of GET /v1/availability (`params` as decoded key → value). `duration_minutes` and
+// `granularity_minutes` are whole numbers in decimal digits only: "0x10", "+16", " 16", "16abc",
+// "1e1" and "1.5" are refused.
 std::optional<engine::AvailabilityQuery> ParseAvailabilityQuery(
     const std::multimap<std::string, std::string>& params, Duration max_claim,
     engine::Outcome* error);

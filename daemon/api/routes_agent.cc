@@ -16,14 +16,16 @@ constexpr const char* kWrite = "bookings:write";
 constexpr const char* kRead = "availability:read";
 constexpr int kMaxListLimit = 1000;
 
-// Reads an optional integer query parameter; false (with `res` written) when malformed.
+// Reads an optional integer query parameter, decimal digits only (REQUIRES: lo >= 0); false
+// (with `res` written) when malformed.
 bool IntParam(const httplib::Request& req, httplib::Response& res, const char* name,
               int64_t lo, int64_t hi, int64_t* out) {
   if (!req.has_param(name)) return true;
   const std::string v = req.get_param_value(name);
   int64_t n = 0;
   auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-  if (ec != std::errc() || ptr != v.data() + v.size() || n < lo || n > hi) {
+  if (v.empty() || v[0] < '0' || v[0] > '9' || ec != std::errc() ||
+      ptr != v.data() + v.size() || n < lo || n > hi) {
     Respond(res, ValidationError({{name, "must be an integer from " + std::to_string(lo) + " to " +
                                              std::to_string(hi)}}));
     return false;

@@ -32,6 +32,7 @@ bool ResumePoint(const httplib::Request& req, int64_t head, int64_t* after) {
     *after = head;
     return true;
   }
+  if (text[0] < '0' || text[0] > '9') return false;  // decimal digits only: no "-0", "+1"
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), *after);
   return ec == std::errc() && ptr == text.data() + text.size() && *after >= 0;
 }

@@ -34,10 +34,12 @@ Result<int> ParseHhmm(const json& body, const char* field) {
   auto it = body.find(field);
   if (it == body.end() || !it->is_string()) return Bad(field, "required, a local time like \"09:00\"");
   const std::string t = it->get<std::string>();
-  int h = 0, m = 0;
-  char tail = 0;
-  if (t.size() != 5 || std::sscanf(t.c_str(), "%2d:%2d%c", &h, &m, &tail) != 2 || h < 0 || m < 0 || m > 59 ||
-      h * 60 + m > 24 * 60) {
+  const auto digit = [&t](size_t i) { return t[i] >= '0' && t[i] <= '9'; };
+  // Digits only: sscanf's %d alone would read " 9:00" and "+9:00" as 09:00.
+  const bool shape = t.size() == 5 && digit(0) && digit(1) && t[2] == ':' && digit(3) && digit(4);
+  const int h = shape ? (t[0] - '0') * 10 + (t[1] - '0') : 0;
+  const int m = shape ? (t[3] - '0') * 10 + (t[4] - '0') : 0;
+  if (!shape || m > 59 || h * 60 + m > 24 * 60) {
     return Bad(field, "\"" + t.substr(0, 16) + "\" is not a local time from \"00:00\" to \"24:00\"");
   }
   return h * 60 + m;

@@ -16,6 +16,20 @@ struct Case {
   const char* error;
 };
 
+// {"a":{"a":…{}…}} with `depth` objects.
+std::string NestedObjects(int depth) {
+  std::string text;
+  for (int i = 1; i < depth; ++i) text += "{\"a\":";
+  return text + "{}" + std::string(depth - 1, '}');
+}
+
+// A claim body whose `metadata` is `metadata_json`, as raw text.
+std::string ClaimWithMetadata(int64_t from_min, const std::string& metadata_json) {
+  std::string body = Claim(from_min, from_min + 30).dump();
+  body.insert(body.size() - 1, ",\"metadata\":" + metadata_json);
+  return body;
+}
+
 class BadInputTest : public E2eTest {
  protected:
   // Raw request so malformed bodies and odd headers can be sent.
@@ -169,9 +183,15 @@ std::vector<CorpusCase> BuildCorpus(const std::string& agent_id) {
     }
     for (const auto& [what, raw] : std::vector<std::pair<std::string, std::string>>{
              {"array", "[1]"}, {"string", "\"m\""}, {"number", "17"}, {"true", "true"},
-             {"17 KiB", "{\"pad\":\"" + std::string(17 * 1024, 'm') + "\"}"}}) {
+             {"17 KiB", "{\"pad\":\"" + std::string(17 * 1024, 'm') + "\"}"},
+             {"with a key twice", R"({"metadata":1,"metadata":2})"}}) {
       out.push_back({path + " metadata " + what, "POST", path, with(ok_claim, "metadata", raw), "*", {}, 400,
                      "metadata"});
+    }
+    for (const auto& [what, raw] : std::vector<std::pair<std::string, std::string>>{
+             {"nested 60000 deep", NestedObjects(60000)}, {"nested 64 deep", NestedObjects(64)}}) {
+      out.push_back({path + " metadata " + what, "POST", path, with(ok_claim, "metadata", raw), "*", {}, 400,
+                     "deeper than 64 levels"});
     }
   }
   // Commit-only fields.
@@ -205,7 +225,11 @@ std::vector<CorpusCase> BuildCorpus(const std::string& agent_id) {
            {"granularity -1", range + "&duration_minutes=30&granularity_minutes=-1", "granularity_minutes"},
            {"granularity 2000", range + "&duration_minutes=30&granularity_minutes=2000", "granularity_minutes"},
            {"granularity x", range + "&duration_minutes=30&granularity_minutes=x", "granularity_minutes"},
-           {"include_holds maybe", range + "&duration_minutes=30&include_holds=maybe", "include_holds"}}) {
+           {"include_holds maybe", range + "&duration_minutes=30&include_holds=maybe", "include_holds"},
+           {"duration 0x10", range + "&duration_minutes=0x10", "duration_minutes"},
+           {"duration +16", range + "&duration_minutes=%2B16", "duration_minutes"},
+           {"duration 1e1", range + "&duration_minutes=1e1", "duration_minutes"},
+           {"granularity 0x10", range + "&duration_minutes=30&granularity_minutes=0x10", "granularity_minutes"}}) {
     out.push_back({"availability " + what, "GET", "/v1/availability?" + query, "", "*", {}, 400, field});
   }
   // Owner endpoints.
@@ -255,6 +279,9 @@ std::vector<CorpusCase> BuildCorpus(const std::string& agent_id) {
            {"no kind", R"({"minutes":5})"}, {"unknown kind", R"({"kind":"teleport"})"}, {"kind number", R"({"kind":7})"},
            {"business_hours bad day", R"({"kind":"business_hours","days":["funday"],"from":"09:00","to":"17:00"})"},
            {"business_hours from 25:00", R"({"kind":"business_hours","days":["mon"],"from":"25:00","to":"17:00"})"},
+           {"business_hours from +9:00", R"({"kind":"business_hours","days":["mon"],"from":"+9:00","to":"17:00"})"},
+           {"business_hours from \" 9:00\"", R"({"kind":"business_hours","days":["mon"],"from":" 9:00","to":"17:00"})"},
+           {"business_hours to -1:00", R"({"kind":"business_hours","days":["mon"],"from":"09:00","to":"-1:00"})"},
            {"business_hours to before from", R"({"kind":"business_hours","days":["mon"],"from":"17:00","to":"09:00"})"},
            {"business_hours days string", R"({"kind":"business_hours","days":"mon","from":"09:00","to":"17:00"})"},
            {"focus bad start", R"({"kind":"focus","start":"soon","end":"2027-03-01T12:00:00Z"})"},
@@ -263,7 +290,10 @@ std::vector<CorpusCase> BuildCorpus(const std::string& agent_id) {
            {"buffer string", R"({"kind":"buffer","before_minutes":"5","after_minutes":5})"},
            {"cap without a limit", R"({"kind":"cap"})"}, {"cap negative", R"({"kind":"cap","max_bookings":-2})"},
            {"notice negative", R"({"kind":"notice","minutes":-5})"}, {"horizon string", R"({"kind":"horizon","days":"x"})"},
-           {"horizon unknown field", R"({"kind":"horizon","days":30,"extra":1})"}}) {
+           {"horizon unknown field", R"({"kind":"horizon","days":30,"extra":1})"},
+           {"business_hours days nested 60000 deep",
+            R"({"kind":"business_hours","from":"09:00","to":"17:00","days":)" + std::string(60000, '[') +
+                std::string(60000, ']') + "}"}}) {
     out.push_back({"rule " + what, "POST", "/v1/dashboard/rules", body, "@", {}, 400, ""});
   }
   out.push_back({"rule PATCH unknown", "PATCH", "/v1/dashboard/rules/rul_nope", R"({"minutes":5})", "@", {}, 404, ""});
@@ -292,6 +322,7 @@ std::vector<CorpusCase> BuildCorpus(const std::string& agent_id) {
       {"missing value", "{\"start\":}"}, {"single quotes", "{'start':'x'}"}, {"trailing comma", "{\"a\":1,}"},
       {"two objects", "{}{}"}, {"NaN", "{\"a\":NaN}"}, {"invalid UTF-8", "{\"a\":\"" + invalid_utf8 + "\"}"},
       {"nul byte", std::string("{\"a\":\"\0\"}", 10)}, {"deep nesting", std::string(10000, '[') + std::string(10000, ']')},
+      {"deep object nesting", NestedObjects(60000)}, {"a key twice", R"({"a":1,"a":2})"},
       {"empty", ""}};
   for (const auto& [method, path, key] : std::vector<std::tuple<std::string, std::string, std::string>>{
            {"POST", "/v1/bookings", "*"}, {"POST", "/v1/holds", "*"}, {"POST", "/v1/dashboard/agents", "@"},
@@ -363,6 +394,106 @@ TEST_F(BadInputTest, CorpusOfMalformedRequestsGets4xxJsonNamingTheProblemAndChan
   EXPECT_EQ(State(), before) << "a bad request changed something";
   // And the daemon still works.
   EXPECT_EQ(a.Post("/v1/bookings", Claim(120, 150))->status, 201);
+}
+
+
+// Found by the adversarial pass (issue 17): metadata nested 60,000 deep killed the daemon (a
+// recursive dump() in the 16 KiB size check overflowed the stack). Now every body's depth is
+// checked before it is parsed.
+TEST_F(BadInputTest, MetadataNestedSixtyThousandDeepIsRefusedAndTheDaemonLives) {
+  a_ = owner_->AddAgent("a", 1);
+  ApiClient a = Client(a_.key);
+  const std::string deep = "{\"a\":" + std::string(60000, '[') + std::string(60000, ']') + "}";
+  const std::string before = State();
+  for (const char* path : {"/v1/bookings", "/v1/holds"}) {
+    auto r = a.PostRaw(path, ClaimWithMetadata(0, deep));
+    ASSERT_TRUE(r.ok()) << path << ": the daemon did not answer: " << r.status().ToString();
+    EXPECT_EQ(r->status, 400) << path << ": " << r->body;
+    EXPECT_EQ(r->ErrorCode(), "validation_error") << r->body;
+    EXPECT_NE(r->body.find("deeper than 64 levels"), std::string::npos) << r->body;
+  }
+  EXPECT_EQ(State(), before) << "a refused request changed something";
+  EXPECT_EQ(a.Post("/v1/bookings", Claim(0, 30))->status, 201);
+}
+
+TEST_F(BadInputTest, BodyDepthOfSixtyFourIsTheLimit) {
+  a_ = owner_->AddAgent("a", 1);
+  ApiClient a = Client(a_.key);
+  // The body is level 1, so metadata may have 63 levels and not 64.
+  auto over = a.PostRaw("/v1/bookings", ClaimWithMetadata(0, NestedObjects(64)));
+  ASSERT_TRUE(over.ok());
+  EXPECT_EQ(over->status, 400) << over->body;
+  EXPECT_NE(over->body.find("body: nests arrays and objects deeper than 64 levels"), std::string::npos)
+      << over->body;
+  auto at = a.PostRaw("/v1/bookings", ClaimWithMetadata(0, NestedObjects(63)));
+  ASSERT_TRUE(at.ok());
+  EXPECT_EQ(at->status, 201) << at->body;
+}
+
+// The rules' `days` field printed a bad element with a recursive dump(), the same crash.
+TEST_F(BadInputTest, RuleWithDeeplyNestedDaysIsRefusedAndTheDaemonLives) {
+  const std::string body = R"({"kind":"business_hours","from":"09:00","to":"17:00","days":)" +
+                           std::string(60000, '[') + std::string(60000, ']') + "}";
+  auto r = owner_->client().PostRaw("/v1/dashboard/rules", body);
+  ASSERT_TRUE(r.ok()) << "the daemon did not answer: " << r.status().ToString();
+  EXPECT_EQ(r->status, 400) << r->body;
+  EXPECT_NE(r->body.find("deeper than 64 levels"), std::string::npos) << r->body;
+  auto rules = owner_->client().Get("/v1/dashboard/rules");
+  ASSERT_TRUE(rules.ok());
+  EXPECT_EQ(rules->Json().value()["rules"], nlohmann::json::array()) << rules->body;
+}
+
+// A repeated key used to take its last value silently.
+TEST_F(BadInputTest, RepeatedKeyInABodyIsRefusedNamingTheKey) {
+  a_ = owner_->AddAgent("a", 1);
+  ApiClient a = Client(a_.key);
+  const std::string before = State();
+  for (const auto& [what, path, body] : std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"start twice", "/v1/bookings",
+            "{\"start\":\"" + At(0) + "\",\"end\":\"" + At(30) + "\",\"start\":\"" + At(60) + "\"}"},
+           {"end twice in a hold", "/v1/holds",
+            "{\"start\":\"" + At(0) + "\",\"end\":\"" + At(30) + "\",\"end\":\"" + At(60) + "\"}"},
+           {"a metadata key twice", "/v1/bookings", ClaimWithMetadata(0, R"({"deal":{"id":1,"id":2}})")}}) {
+    auto r = a.PostRaw(path, body);
+    ASSERT_TRUE(r.ok()) << what;
+    EXPECT_EQ(r->status, 400) << what << ": " << r->body;
+    EXPECT_EQ(r->ErrorCode(), "validation_error") << what << ": " << r->body;
+    const std::string key = what.substr(0, what.find(' ')) == "a" ? "id" : what.substr(0, what.find(' '));
+    EXPECT_NE(r->body.find("has the key \\\"" + key + "\\\" twice"), std::string::npos) << what << ": " << r->body;
+  }
+  const std::string twice = R"({"hold_ttl_seconds":60,"hold_ttl_seconds":120})";
+  auto settings = owner_->client().Request("PATCH", "/v1/dashboard/settings", &twice);
+  ASSERT_TRUE(settings.ok());
+  EXPECT_EQ(settings->status, 400) << settings->body;
+  EXPECT_EQ(State(), before) << "a refused request changed something";
+}
+
+// duration_minutes=0x10 was read as 16 minutes (strtod reads hex); every integer in a query is
+// now decimal digits only.
+TEST_F(BadInputTest, IntegersInQueriesAreDecimalDigitsOnly) {
+  a_ = owner_->AddAgent("a", 1);
+  ApiClient a = Client(a_.key);
+  const std::string range = "/v1/availability?range_start=" + At(0) + "&range_end=" + At(600);
+  for (const std::string& bad : {"0x10", "%2B16", "%2016", "16%20", "16abc", "1e1", "1.5", "016.0", ""}) {
+    for (const std::string& param : {"duration_minutes", "granularity_minutes"}) {
+      auto r = a.Get(range + "&" + param + "=" + bad + (param == "duration_minutes" ? "" : "&duration_minutes=30"));
+      ASSERT_TRUE(r.ok());
+      EXPECT_EQ(r->status, 400) << param << "=" << bad << ": " << r->body;
+      EXPECT_NE(r->body.find(param), std::string::npos) << r->body;
+    }
+  }
+  // A stream that was wrongly accepted would not end: the short timeout turns it into a failure.
+  a.set_timeout(std::chrono::seconds(5));
+  for (const std::string& query : {"/v1/bookings?limit=%2B5", "/v1/bookings?limit=%205", "/v1/audit?after=-0",
+                                   "/v1/audit?after=%2B1", "/v1/events?after=-0"}) {
+    auto r = a.Get(query);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->status, 400) << query << ": " << r->body;
+  }
+  auto ok = a.Get(range + "&duration_minutes=16&granularity_minutes=015");
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(ok->status, 200) << ok->body;
+  EXPECT_EQ(ok->Json().value()["duration_minutes"], 16) << ok->body;
 }
 
 TEST_F(BadInputTest, SameKeySameRequestReplaysByteForByte) {

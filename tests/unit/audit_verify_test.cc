@@ -357,8 +357,27 @@ TEST_F(AuditVerify, MalformedLineIsNamedByItsNumber) {
   const AuditVerification v = Verify();
   ASSERT_EQ(v.problems.size(), 1u) << Dump(v);
   EXPECT_EQ(v.problems[0].where, "line " + std::to_string(RowIndex(11) + 2));
-  EXPECT_EQ(v.problems[0].message, "not JSON");
+  EXPECT_EQ(v.problems[0].message.rfind("is not valid JSON: parse error at line 1, column ", 0), 0u)
+      << v.problems[0].message;
   EXPECT_EQ(v.rows, 29);
+}
+
+// Issue 17: a payload nested 200,000 deep crashed the verifier (a recursive dump()).
+TEST_F(AuditVerify, DeeplyNestedLineIsNamedByItsNumberNotACrash) {
+  lines_[RowIndex(12)] = "{\"type\":\"row\",\"seq\":12,\"payload\":" + std::string(200000, '[') +
+                         std::string(200000, ']') + "}";
+  const AuditVerification v = Verify();
+  ASSERT_EQ(v.problems.size(), 1u) << Dump(v);
+  EXPECT_EQ(v.problems[0].where, "line " + std::to_string(RowIndex(11) + 2));
+  EXPECT_EQ(v.problems[0].message,
+            "nests arrays and objects deeper than 128 levels (at byte 161)");
+}
+
+TEST_F(AuditVerify, RowWithARepeatedKeyIsNamedByItsLine) {
+  lines_[RowIndex(12)].insert(1, "\"seq\":99,");
+  const AuditVerification v = Verify();
+  ASSERT_EQ(v.problems.size(), 1u) << Dump(v);
+  EXPECT_EQ(v.problems[0].message, "has the key \"seq\" twice in one object");
 }
 
 TEST_F(AuditVerify, RowWithAMissingFieldIsNamedByItsLine) {

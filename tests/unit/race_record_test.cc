@@ -103,3 +103,21 @@ TEST(RaceRecord, NothingToRecordIsNotFound) {
 
 }  // namespace
 }  // namespace agentdraft::race
+
+namespace agentdraft::race {
+namespace {
+
+// Scenario files are read with the strict parser (issue 17): a repeated key or nesting over
+// 128 levels is not valid JSON, named as such.
+TEST(RaceScenario, ARepeatedKeyOrDeepNestingIsNotValidJson) {
+  auto twice = ParseScenario(R"({"format":"agentdraft-race-v1","name":"a","name":"b"})");
+  ASSERT_FALSE(twice.ok());
+  EXPECT_EQ(twice.status().message(), "the scenario has the key \"name\" twice in one object");
+  auto deep = ParseScenario("{\"steps\":" + std::string(60000, '[') + std::string(60000, ']') + "}");
+  ASSERT_FALSE(deep.ok());
+  EXPECT_EQ(deep.status().message(),
+            "the scenario nests arrays and objects deeper than 128 levels (at byte 137)");
+}
+
+}  // namespace
+}  // namespace agentdraft::race
