@@ -18,6 +18,7 @@ constexpr ErrorCodeInfo kTable[] = {
     {"idempotency_mismatch", 422, ExitCode::kRuleViolation},
     {"rule_violation", 422, ExitCode::kRuleViolation},
     {"hold_limit", 422, ExitCode::kRuleViolation},
+    {"quota_exceeded", 422, ExitCode::kRuleViolation},
     {"rate_limited", 429, ExitCode::kRateLimited},
     {"headers_too_large", 431, ExitCode::kUsage},
     {"internal", 500, ExitCode::kError},

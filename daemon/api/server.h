@@ -65,7 +65,8 @@ struct ServerOptions {
   std::chrono::milliseconds idle_timeout{5000};  // keep-alive: the wait for the next request
   std::string socket_path;    // "" = no Unix socket
   // Per-agent token bucket: `rate_per_second` requests a second on average, bursts of up to
-  // `rate_burst`. 0 = no limit.
+  // `rate_burst`. 0 = no limit (agentdraftd's flags default to 50 a second, bursts of 100). The
+  // owner is never limited, not even acting as one of its agents.
   double rate_per_second = 0;
   double rate_burst = 0;
 };
