@@ -5,6 +5,7 @@ set(AGENTDRAFT_TEST_SOURCES_unit
   unit/engine_test.cc
   unit/engine_counters_test.cc
   unit/engine_quota_test.cc
+  unit/engine_availability_test.cc
   unit/race_record_test.cc
   unit/rules_test.cc
   unit/rate_limiter_test.cc

@@ -59,6 +59,9 @@ struct EngineOptions {
   int64_t max_active_claims_per_agent = 1000;
   int64_t max_metadata_bytes_per_agent = 1 << 20;
   Duration max_claim = 8h;
+  // At most this many slots in one availability answer; the rest come with a cursor
+  // (`truncated`, `next_range_start`). 31 days on the default 5-minute grid is 8,928 slots.
+  int max_availability_slots = 10000;
   Duration idempotency_ttl = 24h;
   // Secret for the keyed hashes of API keys and session tokens (any length; 32 bytes random).
   std::string key_secret;
@@ -195,6 +198,9 @@ struct EngineHooks {
   // store's thread (or the caller's, for administrative changes). Must not block or call the
   // engine.
   std::function<void(const std::vector<store::AuditRecord>&)> after_durable;
+  // Tests: called by Availability once it has copied what it needs of the calendar and let go
+  // of the engine's lock, before it computes the slots.
+  std::function<void()> availability_unlocked;
 };
 
 // The ranges of the quota settings (owner settings and agentdraftd's flags).
@@ -247,7 +253,11 @@ class Engine {
   void RejectCounter(const Principal& p, const std::string& booking_id, const std::string& counter_id,
                      Done done);
 
-  // Free slots from the engine's current view (committed bookings, unexpired holds).
+  // Free slots from the engine's current view (committed bookings, unexpired holds, rules).
+  // Copies what it needs under the lock (the busy buckets of the range, the rules, the
+  // bookings near it) and computes the slots after releasing it, so a long query never delays
+  // a decision. At most `max_availability_slots` slots; when there are more, the answer says
+  // `truncated: true` and `next_range_start` (the first slot left out) to ask again from.
   Outcome Availability(const Principal& principal, const AvailabilityQuery& query);
 
   // Settles the tie-window commits whose time has come; returns when the next one is due
@@ -319,6 +329,7 @@ class Engine {
   struct Calendar;
   struct Txn;
   struct Verdict;
+  struct AvailabilitySnapshot;
 
   // Decisions (engine.cc). All REQUIRE mu_ held.
   bool IdempotencyGate(const Principal& p, const ClaimRequest& r, const std::string& fingerprint,
@@ -437,6 +448,9 @@ class Engine {
   void FillRuleContextLocked(const Calendar& cal, Time now, RuleContext& ctx,
                              const store::ClaimRecord* moving = nullptr) const;
   Result<Rule> ResolveRuleLocked(const std::string& owner_id, const nlohmann::json& body);
+  // Availability (engine_availability.cc): what a query of `p` needs of the calendar, copied.
+  // REQUIRES mu_.
+  void SnapshotForAvailabilityLocked(const Principal& p, const AvailabilityQuery& q, AvailabilitySnapshot& snap);
 
   // Owners, agents, loading (engine_admin.cc).
   std::string KeyedHash(std::string_view secret_text) const;
