@@ -4,7 +4,8 @@
 #   bench/cli_latency.sh [BUILD_DIR]      (RUNS=300 by default)
 # Two ways in: the owner's Unix socket acting as an agent (--as), and HTTP with the agent's key.
 # Prints p50/p90/p99/max in milliseconds, measured around fork+exec+wait by bash itself
-# ($EPOCHREALTIME: no clock process of its own in the measurement).
+# ($EPOCHREALTIME: no clock process of its own in the measurement). The rate limit is off: 600
+# commits of one agent back to back are a flood by agentdraftd's default (50 requests/s).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD="${1:-build}"
@@ -14,7 +15,7 @@ RUNS="${RUNS:-300}"
 
 DIR=$(mktemp -d)
 trap 'kill -TERM "$PID" 2>/dev/null; wait "$PID" 2>/dev/null; rm -rf "$DIR"' EXIT
-"$DAEMON" --http 127.0.0.1:0 --data-dir "$DIR/data" --socket "$DIR/ad.sock" --log-level warn \
+"$DAEMON" --http 127.0.0.1:0 --data-dir "$DIR/data" --socket "$DIR/ad.sock" --log-level warn --rate-limit 0 \
   > "$DIR/ready" 2> "$DIR/log" &
 PID=$!
 for _ in $(seq 100); do grep -q ready "$DIR/ready" 2>/dev/null && break; sleep 0.05; done

@@ -3,7 +3,8 @@
 # in memory, and stopped at the end). Prints a Markdown table.
 #   bench/dynamodb.sh [BUILD_DIR]   (default ./build; scripts/setup.sh installs DynamoDB Local)
 # DynamoDB Local is a Java emulator on the same two cores: the figures say what the daemon's
-# DynamoDB path costs here, not what DynamoDB itself would answer.
+# DynamoDB path costs here, not what DynamoDB itself would answer. The rate limit is off and the
+# quotas raised, as in bench/run.sh: the engine is measured, not the limiter.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD="${1:-build}"
@@ -22,7 +23,8 @@ start_daemon() {  # args: extra daemon flags; sets URL, PID, DIR
   DIR=$(mktemp -d)
   TABLE=$((TABLE + 1))
   "$DAEMON" --http 127.0.0.1:0 --data-dir "$DIR" --socket "$DIR/ad.sock" --dev --log-level warn \
-    --store dynamodb --dynamodb-table "bench-$$-$TABLE" --dynamodb-endpoint "$ENDPOINT" --create-table "$@" \
+    --store dynamodb --dynamodb-table "bench-$$-$TABLE" --dynamodb-endpoint "$ENDPOINT" --create-table \
+    --rate-limit 0 --max-active-claims 1000000 "$@" \
     > "$DIR/ready" 2> "$DIR/log" &
   PID=$!
   for _ in $(seq 200); do grep -q ready "$DIR/ready" 2>/dev/null && break; sleep 0.05; done

@@ -8,6 +8,10 @@
 // includes the evicting commit itself (its fsync).
 //
 //   agentdraft-event-latency --base-url http://127.0.0.1:8080 --socket /run/agentdraft/agentdraftd.sock
+//
+// Start the daemon with `--rate-limit 0`: 200 rounds back to back are more than agentdraftd's
+// default per-agent limit (50 requests a second, bursts of 100), and it is the events that are
+// timed, not the limiter.
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>

@@ -92,10 +92,12 @@ Status DaemonLauncher::Spawn(const std::string& binary,
                                std::string(strerror(errno)));
   }
   data_dir_ = tmpl;
-  // Its own socket in its own directory: never the user's default one.
-  std::vector<std::string> args = {binary,     "--http",   "127.0.0.1:0", "--data-dir",
-                                   data_dir_,  "--socket", data_dir_ + "/agentdraftd.sock",
-                                   "--dev"};
+  // Its own socket in its own directory: never the user's default one. No rate limit and no
+  // practical claims quota: the demo's and the benchmark's agents fire round after round at a
+  // daemon of their own, and the top-ranked one keeps every slot it wins.
+  std::vector<std::string> args = {binary,   "--http",       "127.0.0.1:0", "--data-dir",          data_dir_,
+                                   "--socket", data_dir_ + "/agentdraftd.sock", "--dev", "--rate-limit", "0",
+                                   "--max-active-claims", "1000000"};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   std::vector<char*> argv;  // built before fork: the child may only make async-signal-safe calls
   for (std::string& a : args) argv.push_back(a.data());

@@ -1,7 +1,9 @@
 // DaemonLauncher: a private agentdraftd for one CLI run, on a temporary data directory.
 //
 // `agentdraft race demo` uses it when no daemon answers. Start() creates a directory with
-// mkdtemp, runs `agentdraftd --http 127.0.0.1:0 --data-dir <dir> --dev`, and reads the one
+// mkdtemp, runs `agentdraftd --http 127.0.0.1:0 --data-dir <dir> --dev --rate-limit 0
+// --max-active-claims 1000000` (its agents race round after round; the limits are not what
+// they show), and reads the one
 // ready line ("agentdraftd ready http=http://127.0.0.1:41234") from the daemon's stdout; the
 // daemon's stderr goes to <dir>/agentdraftd.log and is quoted when it fails to start.
 // Stop() (or the destructor) sends SIGTERM, waits for the process (SIGKILL after 10 s) and

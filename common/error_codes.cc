@@ -19,6 +19,7 @@ constexpr ErrorCodeInfo kTable[] = {
     {"rule_violation", 422, ExitCode::kRuleViolation},
     {"hold_limit", 422, ExitCode::kRuleViolation},
     {"forbidden_target", 422, ExitCode::kRuleViolation},
+    {"quota_exceeded", 422, ExitCode::kRuleViolation},
     {"rate_limited", 429, ExitCode::kRateLimited},
     {"too_many_streams", 429, ExitCode::kRateLimited},
     {"headers_too_large", 431, ExitCode::kUsage},

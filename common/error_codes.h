@@ -15,7 +15,7 @@ enum class ExitCode : int {
   kError = 1,
   kUsage = 2,
   kConflict = 3,       // outranked / frozen / held
-  kRuleViolation = 4,  // rule_violation, idempotency_mismatch, hold_limit
+  kRuleViolation = 4,  // rule_violation, idempotency_mismatch, hold_limit, quota_exceeded
   kRateLimited = 5,
   kAuth = 6,           // unauthorized / forbidden
   kNotFound = 7,

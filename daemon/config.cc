@@ -162,12 +162,23 @@ std::optional<DaemonConfig> ParseCommandLine(int argc, char** argv, int* exit_co
   setting(app.add_option("--hold-ttl", ttl, "default hold lifetime"), "hold-ttl");
   setting(app.add_option("--max-holds", c.engine.max_holds_per_agent, "default active holds per agent")
               ->check(CLI::Range(1, 10000)), "max-holds");
+  // On by default: 50 requests a second per agent, bursts of 100. An agent books a slot in
+  // two to four requests (availability, hold, commit), so no real agent comes near it; a flood
+  // is cut to 50 requests (and at most 50 audit rows) a second per agent.
+  c.server.rate_per_second = 50;
+  c.server.rate_burst = 100;
   setting(app.add_option("--rate-limit", c.server.rate_per_second,
                          "requests per second per agent, on average (0: no limit)")
               ->check(CLI::Range(0.0, 1e6)), "rate-limit");
   setting(app.add_option("--rate-burst", c.server.rate_burst,
-                         "requests an agent may make at once (default: the rate, at least 1)")
+                         "requests an agent may make at once (0: the rate, at least 1)")
               ->check(CLI::Range(0.0, 1e6)), "rate-burst");
+  setting(app.add_option("--max-active-claims", c.engine.max_active_claims_per_agent,
+                         "default active claims (bookings, unexpired holds) per agent")
+              ->check(CLI::Range(int64_t{1}, engine::kMaxActiveClaimsSetting)), "max-active-claims");
+  setting(app.add_option("--max-metadata-bytes", c.engine.max_metadata_bytes_per_agent,
+                         "default bytes of metadata per agent, over its active claims")
+              ->check(CLI::Range(int64_t{0}, engine::kMaxMetadataBytesSetting)), "max-metadata-bytes");
   std::string checkpoint_interval = "60s";
   setting(app.add_option("--checkpoint-rows", c.checkpoints.every_rows,
                          "sign an audit checkpoint every N rows")

@@ -108,6 +108,7 @@ class Harness {
     eo.bump_window = Duration(0);
     eo.hold_ttl = kHoldTtl;
     eo.max_holds_per_agent = 1000;
+    eo.max_active_claims_per_agent = agentdraft::engine::kMaxActiveClaimsSetting;  // the oracle has no quotas
     eo.key_secret = "fuzz-secret";
     engine_ = std::make_unique<agentdraft::engine::Engine>(*store_, clock_, eo);
     if (!engine_->Start().ok()) Fail("set-up: engine");

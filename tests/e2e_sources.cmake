@@ -17,5 +17,6 @@ set(AGENTDRAFT_TEST_SOURCES_e2e
   e2e/multi_daemon_test.cc
   e2e/path_pairs_test.cc
   e2e/counters_test.cc
+  e2e/quota_test.cc
 )
 set(AGENTDRAFT_TEST_LIBS_e2e agentdraft_dynamo_client agentdraft_common PkgConfig::SQLITE3)

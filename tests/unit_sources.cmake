@@ -5,6 +5,8 @@ set(AGENTDRAFT_TEST_SOURCES_unit
   unit/engine_test.cc
   unit/engine_counters_test.cc
   unit/engine_sessions_test.cc
+  unit/engine_quota_test.cc
+  unit/engine_availability_test.cc
   unit/race_record_test.cc
   unit/rules_test.cc
   unit/origin_policy_test.cc

@@ -51,6 +51,10 @@ ExitCode Run(Context& ctx, const Args& a) {
     Table t({{"start"}, {"end"}});
     for (const nlohmann::json& s : slots) t.AddRow({ctx.Local(s["start"]), ctx.Local(s["end"])});
     t.Print(ctx.out());
+    const nlohmann::json next = reply->json.value("next_range_start", nlohmann::json());
+    if (next.is_string()) {
+      ctx.out() << "(the first " << slots.size() << " slots; for the rest: --from " << next.get<std::string>() << ")\n";
+    }
   });
 }
 }  // namespace

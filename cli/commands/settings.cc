@@ -1,6 +1,6 @@
 // agentdraft settings get | set NAME=VALUE… — the owner's engine settings, over the socket
 // (/v1/dashboard/settings). Names: tie-window, bump-window, hold-ttl (durations), max-holds,
-// timezone, or the API's names; the value `default` returns a setting to the daemon's default.
+// max-claims, max-metadata-bytes, timezone, or the API's names; the value `default` returns a setting to the daemon's default.
 #include "cli/commands/commands.h"
 #include "cli/commands/output.h"
 
@@ -19,6 +19,9 @@ void PrintSettings(Context& ctx, const nlohmann::json& j) {
                           {"bump-window", mark("bump_window_seconds", Cell(j["bump_window_seconds"]) + "s")},
                           {"hold-ttl", mark("hold_ttl_seconds", Cell(j["hold_ttl_seconds"]) + "s")},
                           {"max-holds", mark("max_holds_per_agent", Cell(j["max_holds_per_agent"]))},
+                          {"max-claims", mark("max_active_claims_per_agent", Cell(j["max_active_claims_per_agent"]))},
+                          {"max-metadata-bytes",
+                           mark("max_metadata_bytes_per_agent", Cell(j["max_metadata_bytes_per_agent"]))},
                           {"timezone", mark("timezone", Cell(j["timezone"]))}});
 }
 
@@ -42,13 +45,18 @@ std::optional<CommandError> AddSetting(const std::string& assignment, nlohmann::
       {"bump-window", "bump_window_seconds", 1s}, {"bump-window-seconds", "bump_window_seconds", 0s},
       {"hold-ttl", "hold_ttl_seconds", 1s},  {"hold-ttl-seconds", "hold_ttl_seconds", 0s},
       {"max-holds", "max_holds_per_agent", 0s}, {"max-holds-per-agent", "max_holds_per_agent", 0s},
+      {"max-claims", "max_active_claims_per_agent", 0s},
+      {"max-active-claims-per-agent", "max_active_claims_per_agent", 0s},
+      {"max-metadata-bytes", "max_metadata_bytes_per_agent", 0s},
+      {"max-metadata-bytes-per-agent", "max_metadata_bytes_per_agent", 0s},
       {"timezone", "timezone", 0s},          {"tz", "timezone", 0s}};
   const Known* k = nullptr;
   for (const Known& x : kKnown) {
     if (name == x.name) k = &x;
   }
   if (k == nullptr) {
-    return UsageProblem("unknown setting \"" + name + "\" (tie-window, bump-window, hold-ttl, max-holds, timezone)");
+    return UsageProblem("unknown setting \"" + name +
+                        "\" (tie-window, bump-window, hold-ttl, max-holds, max-claims, max-metadata-bytes, timezone)");
   }
   if (value == "default") {
     body[k->field] = nullptr;

@@ -33,6 +33,8 @@ nlohmann::json SettingsJson(const engine::SettingsView& v) {
           {"bump_window_seconds", duration_cast<std::chrono::seconds>(v.bump_window).count()},
           {"hold_ttl_seconds", duration_cast<std::chrono::seconds>(v.hold_ttl).count()},
           {"max_holds_per_agent", v.max_holds_per_agent},
+          {"max_active_claims_per_agent", v.max_active_claims_per_agent},
+          {"max_metadata_bytes_per_agent", v.max_metadata_bytes_per_agent},
           {"timezone", v.timezone},
           {"explicit", v.explicit_fields}};
 }
@@ -261,7 +263,7 @@ void ApiServer::RegisterOwnerRoutes() {
     if (!body) return Respond(res, error);
     std::vector<FieldProblem> problems;
     engine::SettingsUpdate u;
-    std::optional<int64_t> tie, bump, ttl, holds;
+    std::optional<int64_t> tie, bump, ttl, holds, claims, metadata_bytes;
     IntField(*body, "tie_window_ms", 0, 5000, &tie, &u.reset, &problems);
     IntField(*body, "bump_window_seconds", 0, 86400, &bump, &u.reset, &problems);
     IntField(*body, "hold_ttl_seconds", 1, 86400, &ttl, &u.reset, &problems);
@@ -270,6 +272,11 @@ void ApiServer::RegisterOwnerRoutes() {
     if (bump) u.bump_window = std::chrono::seconds(*bump);
     if (ttl) u.hold_ttl = std::chrono::seconds(*ttl);
     if (holds) u.max_holds_per_agent = static_cast<int>(*holds);
+    IntField(*body, "max_active_claims_per_agent", 1, engine::kMaxActiveClaimsSetting, &claims, &u.reset, &problems);
+    IntField(*body, "max_metadata_bytes_per_agent", 0, engine::kMaxMetadataBytesSetting, &metadata_bytes, &u.reset,
+             &problems);
+    u.max_active_claims_per_agent = claims;
+    u.max_metadata_bytes_per_agent = metadata_bytes;
     if (auto it = body->find("timezone"); it != body->end()) {
       if (it->is_null()) u.reset.push_back("timezone");
       // IsKnownTimeZone("") is true (the system's zone); an empty name is not a setting.
@@ -283,7 +290,8 @@ void ApiServer::RegisterOwnerRoutes() {
     }
     static const std::set<std::string> kFields = {"tie_window_ms", "bump_window_seconds",
                                                   "hold_ttl_seconds", "max_holds_per_agent",
-                                                  "timezone"};
+                                                  "max_active_claims_per_agent",
+                                                  "max_metadata_bytes_per_agent", "timezone"};
     for (const auto& [key, value] : body->items()) {
       if (!kFields.count(key)) problems.push_back({key, "is not a setting"});
     }

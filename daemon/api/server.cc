@@ -327,7 +327,8 @@ std::optional<engine::Principal> ApiServer::RequireAgentOrOwner(const httplib::R
     return std::nullopt;
   }
   Duration retry_after{};
-  if (!p->is_owner() && rate_limiter_.enabled() &&
+  // The owner is never limited, not even acting as one of its agents (X-Agentdraft-As).
+  if (!p->is_owner() && p->acted_by.empty() && rate_limiter_.enabled() &&
       !rate_limiter_.Take(p->agent_id, engine_.clock().Now(), &retry_after)) {
     const int64_t seconds = std::max<int64_t>(1, (retry_after.count() + 999999) / 1000000);
     res.set_header("Retry-After", std::to_string(seconds));

@@ -76,7 +76,8 @@ struct ServerOptions {
   StreamLimits streams{.per_agent = 4, .per_owner = 32, .per_listener = 0};
   std::chrono::milliseconds stream_lifetime{std::chrono::hours(1)};
   // Per-agent token bucket: `rate_per_second` requests a second on average, bursts of up to
-  // `rate_burst`. 0 = no limit.
+  // `rate_burst`. 0 = no limit (agentdraftd's flags default to 50 a second, bursts of 100). The
+  // owner is never limited, not even acting as one of its agents.
   double rate_per_second = 0;
   double rate_burst = 0;
 };

@@ -265,6 +265,7 @@ void Engine::InsertClaim(Calendar& cal, std::unique_ptr<ClaimRecord> claim, Txn&
   const BucketRange range = BucketRange::Of(claim->start, claim->end);
   for (int64_t b = range.first; b < range.last; ++b) cal.occupancy[b] = claim.get();
   if (claim->kind == ClaimKind::kHold) cal.holds_by_agent[claim->agent_id].insert(claim->id);
+  CountUsage(cal, *claim, +1);
   txn.decision.claims.push_back(*claim);
   cal.active[claim->id] = std::move(claim);
 }
@@ -289,6 +290,7 @@ void Engine::RemoveClaim(Calendar& cal, ClaimRecord* claim, ClaimState state, Ti
     auto it = cal.holds_by_agent.find(claim->agent_id);
     if (it != cal.holds_by_agent.end()) it->second.erase(claim->id);
   }
+  CountUsage(cal, *claim, -1);
   const std::string id = claim->id;  // erase's key must not live in the erased element
   cal.active.erase(id);               // destroys *claim
 }
@@ -458,8 +460,12 @@ void Engine::Commit(const Principal& p, ClaimRequest r, Done done) {
       const Time now = clock_.Now();
       refused = NamedHoldProblemLocked(cal, p, r, now);
       if (!refused) refused = RuleViolationLocked(*cal, p.agent_id, r.start, r.end, /*is_commit=*/true, now);
+      const BucketRange range = BucketRange::Of(r.start, r.end);
       if (!refused) {
-        const BucketRange range = BucketRange::Of(r.start, r.end);
+        refused = QuotaProblemLocked(*cal, p.agent_id, MetadataBytes(r.metadata.dump()),
+                                     OwnHoldsOverlappingLocked(*cal, p.agent_id, range, now), now);
+      }
+      if (!refused) {
         Pending pending{next_pending_id_++, p,     std::move(r),          fingerprint,
                         range,              now,   now + TieWindow(*cal), std::move(done)};
         // Decide at once when nothing can arrive that outranks it, or when a claim that keeps
@@ -512,7 +518,11 @@ bool Engine::DecideCommit(Calendar& cal, Pending& pending, Txn& txn) {
     return false;
   }
   // A commit decided after its tie window: other bookings of its day may have been made since.
-  if (auto refused = RuleViolationLocked(cal, me.id, r.start, r.end, /*is_commit=*/true, now, /*caps_only=*/true)) {
+  std::optional<Outcome> refused =
+      RuleViolationLocked(cal, me.id, r.start, r.end, /*is_commit=*/true, now, /*caps_only=*/true);
+  // Likewise its agent's other commits may have used up its quota.
+  if (!refused) refused = QuotaProblemLocked(cal, me.id, MetadataBytes(r.metadata.dump()), v.convert, now);
+  if (refused) {
     FinishEarly(p, r);
     txn.answers.push_back({std::move(pending.done), std::move(*refused), "", "", RetryOf(p, r, false)});
     return false;
@@ -694,7 +704,9 @@ void Engine::DecideHold(Calendar& cal, const Principal& p, const ClaimRequest& r
                            "", "", RetryOf(p, r, true)});
     return;
   }
-  if (auto refused = RuleViolationLocked(cal, me.id, r.start, r.end, /*is_commit=*/false, now)) {
+  std::optional<Outcome> refused = RuleViolationLocked(cal, me.id, r.start, r.end, /*is_commit=*/false, now);
+  if (!refused) refused = QuotaProblemLocked(cal, me.id, MetadataBytes(r.metadata.dump()), {}, now);
+  if (refused) {
     FinishEarly(p, r);
     txn.answers.push_back({std::move(done), std::move(*refused), "", "", RetryOf(p, r, true)});
     return;
@@ -886,60 +898,6 @@ void Engine::CancelAttempt(const Principal& p, const std::string& booking_id, Do
                       {{"status", "EVICTED"}}));
   }
   done(answer(store::ClaimStateName(claim->state)));
-}
-
-// --- Availability ----------------------------------------------------------------------
-
-Outcome Engine::Availability(const Principal& p, const AvailabilityQuery& q) {
-  const int64_t g = std::chrono::duration_cast<Duration>(q.granularity).count();
-  const int64_t d = q.duration.count();
-  const int64_t rs = ToMicros(q.range_start), re = ToMicros(q.range_end);
-  nlohmann::json slots = nlohmann::json::array();
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    RefreshIfStaleLocked();
-    Calendar* cal = FindCalendar(p.owner_id);
-    const Time now = clock_.Now();
-    const BucketRange all = BucketRange::Of(q.range_start, q.range_end);
-    // busy_before[i] = busy buckets among all.first .. all.first+i-1.
-    std::vector<int32_t> busy_before(all.size() + 1, 0);
-    for (int64_t i = 0; i < all.size(); ++i) {
-      bool busy = false;
-      if (cal != nullptr) {
-        auto it = cal->occupancy.find(all.first + i);
-        if (it != cal->occupancy.end()) {
-          const ClaimRecord* c = it->second;
-          busy = c->kind == ClaimKind::kBooking ||
-                 (c->expires_at > now && (q.include_holds || c->agent_id != p.agent_id));
-        }
-      }
-      busy_before[i + 1] = busy_before[i] + (busy ? 1 : 0);
-    }
-    // The owner's rules, asked exactly as a commit by the caller would ask them.
-    RuleContext rules;
-    if (cal != nullptr && !cal->rules.empty()) {
-      FillRuleContextLocked(*cal, now, rules);
-      rules.memoize_days = true;
-      rules.quiet = true;
-    }
-    for (int64_t s = FloorDiv(rs + g - 1, g) * g; s + d <= re; s += g) {
-      const BucketRange r = BucketRange::Of(FromMicros(s), FromMicros(s + d));
-      if (busy_before[r.last - all.first] - busy_before[r.first - all.first] == 0 &&
-          (!rules.bookings || !CheckRules(cal->rules, rules, p.agent_id, FromMicros(s), FromMicros(s + d),
-                                          /*is_commit=*/true))) {
-        slots.push_back({{"start", FormatRfc3339(FromMicros(s))},
-                         {"end", FormatRfc3339(FromMicros(s + d))}});
-      }
-    }
-  }
-  nlohmann::json body = {{"slots", std::move(slots)},
-                         {"range_start", FormatRfc3339(q.range_start)},
-                         {"range_end", FormatRfc3339(q.range_end)},
-                         {"duration_minutes", d / 60000000.0},
-                         {"granularity_minutes", g / 60000000.0}};
-  if (d % 60000000 == 0) body["duration_minutes"] = d / 60000000;
-  if (g % 60000000 == 0) body["granularity_minutes"] = g / 60000000;
-  return {200, body.dump()};
 }
 
 }  // namespace agentdraft::engine

@@ -52,7 +52,16 @@ struct EngineOptions {
   Duration bump_window = 30s;
   Duration hold_ttl = 30s;
   int max_holds_per_agent = 20;
+  // Per-agent quotas over its active claims (committed bookings and unexpired holds): how
+  // many, and the sum of their metadata's bytes (compact JSON). A year of four meetings a
+  // working day is about 1,000 claims; 1 MiB is 1 KiB of metadata for each, or 64 claims at
+  // the 16 KiB maximum. Over either, a commit or hold is 422 quota_exceeded.
+  int64_t max_active_claims_per_agent = 1000;
+  int64_t max_metadata_bytes_per_agent = 1 << 20;
   Duration max_claim = 8h;
+  // At most this many slots in one availability answer; the rest come with a cursor
+  // (`truncated`, `next_range_start`). 31 days on the default 5-minute grid is 8,928 slots.
+  int max_availability_slots = 10000;
   Duration idempotency_ttl = 24h;
   // Secret for the keyed hashes of API keys and session tokens (any length; 32 bytes random).
   std::string key_secret;
@@ -151,6 +160,8 @@ struct SettingsView {
   Duration bump_window;
   Duration hold_ttl;
   int max_holds_per_agent = 0;
+  int64_t max_active_claims_per_agent = 0;
+  int64_t max_metadata_bytes_per_agent = 0;
   std::string timezone;                // IANA name; "UTC" unless chosen
   std::vector<std::string> explicit_fields;  // the ones the owner chose (others: defaults)
 };
@@ -162,6 +173,8 @@ struct SettingsUpdate {
   std::optional<Duration> bump_window;
   std::optional<Duration> hold_ttl;
   std::optional<int> max_holds_per_agent;
+  std::optional<int64_t> max_active_claims_per_agent;   // 1–1,000,000
+  std::optional<int64_t> max_metadata_bytes_per_agent;  // 0–1 GiB
   std::optional<std::string> timezone;
   std::vector<std::string> reset;  // "tie_window_ms", "bump_window_seconds", …
 };
@@ -191,7 +204,14 @@ struct EngineHooks {
   // store's thread (or the caller's, for administrative changes). Must not block or call the
   // engine.
   std::function<void(const std::vector<store::AuditRecord>&)> after_durable;
+  // Tests: called by Availability once it has copied what it needs of the calendar and let go
+  // of the engine's lock, before it computes the slots.
+  std::function<void()> availability_unlocked;
 };
+
+// The ranges of the quota settings (owner settings and agentdraftd's flags).
+constexpr int64_t kMaxActiveClaimsSetting = 1'000'000;
+constexpr int64_t kMaxMetadataBytesSetting = int64_t{1} << 30;  // 1 GiB
 
 // The canonical scopes an agent gets when created without a list.
 const std::vector<std::string>& AllAgentScopes();
@@ -239,7 +259,11 @@ class Engine {
   void RejectCounter(const Principal& p, const std::string& booking_id, const std::string& counter_id,
                      Done done);
 
-  // Free slots from the engine's current view (committed bookings, unexpired holds).
+  // Free slots from the engine's current view (committed bookings, unexpired holds, rules).
+  // Copies what it needs under the lock (the busy buckets of the range, the rules, the
+  // bookings near it) and computes the slots after releasing it, so a long query never delays
+  // a decision. At most `max_availability_slots` slots; when there are more, the answer says
+  // `truncated: true` and `next_range_start` (the first slot left out) to ask again from.
   Outcome Availability(const Principal& principal, const AvailabilityQuery& query);
 
   // Settles the tie-window commits whose time has come; returns when the next one is due
@@ -328,6 +352,7 @@ class Engine {
   struct Calendar;
   struct Txn;
   struct Verdict;
+  struct AvailabilitySnapshot;
 
   // Decisions (engine.cc). All REQUIRE mu_ held.
   bool IdempotencyGate(const Principal& p, const ClaimRequest& r, const std::string& fingerprint,
@@ -351,6 +376,17 @@ class Engine {
                                     const BucketRange& range, Time arrival, const Verdict& v, Txn& txn,
                                     store::ClaimRecord** placed);
   void InsertClaim(Calendar& cal, std::unique_ptr<store::ClaimRecord> claim, Txn& txn);
+  // Adds (sign +1) or takes away (-1) `claim` from its agent's usage in `cal` (the quotas).
+  static void CountUsage(Calendar& cal, const store::ClaimRecord& claim, int sign);
+  // Why agent `agent_id` may not add a claim with `metadata_bytes` of metadata that frees
+  // `freed` (its own holds a commit converts): 422 quota_exceeded naming the quota, its limit
+  // and the current use; nullopt when it may. Holds past their expiry do not count.
+  std::optional<Outcome> QuotaProblemLocked(const Calendar& cal, const std::string& agent_id,
+                                            int64_t metadata_bytes,
+                                            const std::vector<store::ClaimRecord*>& freed, Time now) const;
+  // The agent's unexpired holds whose buckets overlap `range`: what a commit there converts.
+  std::vector<store::ClaimRecord*> OwnHoldsOverlappingLocked(const Calendar& cal, const std::string& agent_id,
+                                                             const BucketRange& range, Time now) const;
   // Takes `claim` out of the calendar; frees its buckets except those in `keep` (nullable:
   // free all), which the caller is about to give to a new claim.
   void RemoveClaim(Calendar& cal, store::ClaimRecord* claim, store::ClaimState state,
@@ -411,6 +447,8 @@ class Engine {
   Duration BumpWindow(const Calendar& cal) const;
   Duration HoldTtl(const Calendar& cal) const;
   int MaxHolds(const Calendar& cal) const;
+  int64_t MaxActiveClaims(const Calendar& cal) const;
+  int64_t MaxMetadataBytes(const Calendar& cal) const;
   Calendar* FindCalendar(const std::string& owner_id);
   // The caller's (or, for the owner, any) active claim `id` of `kind`; nullptr if none.
   store::ClaimRecord* FindOwnActiveLocked(Calendar* cal, const Principal& p, const std::string& id,
@@ -433,6 +471,9 @@ class Engine {
   void FillRuleContextLocked(const Calendar& cal, Time now, RuleContext& ctx,
                              const store::ClaimRecord* moving = nullptr) const;
   Result<Rule> ResolveRuleLocked(const std::string& owner_id, const nlohmann::json& body);
+  // Availability (engine_availability.cc): what a query of `p` needs of the calendar, copied.
+  // REQUIRES mu_.
+  void SnapshotForAvailabilityLocked(const Principal& p, const AvailabilityQuery& q, AvailabilitySnapshot& snap);
 
   // Owners, agents, loading (engine_admin.cc).
   std::string KeyedHash(std::string_view secret_text) const;

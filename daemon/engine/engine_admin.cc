@@ -89,6 +89,7 @@ Status Engine::LoadLocked() {
     const BucketRange range = BucketRange::Of(c.start, c.end);
     for (int64_t b = range.first; b < range.last; ++b) cal->occupancy[b] = claim.get();
     if (c.kind == store::ClaimKind::kHold) cal->holds_by_agent[c.agent_id].insert(c.id);
+    CountUsage(*cal, c, +1);
     cal->active[c.id] = std::move(claim);
   }
   for (const store::CounterRecord& c : loaded->open_counters) {
@@ -554,12 +555,16 @@ SettingsView Engine::SettingsViewLocked(const Calendar& cal) const {
   v.bump_window = BumpWindow(cal);
   v.hold_ttl = HoldTtl(cal);
   v.max_holds_per_agent = MaxHolds(cal);
+  v.max_active_claims_per_agent = MaxActiveClaims(cal);
+  v.max_metadata_bytes_per_agent = MaxMetadataBytes(cal);
   v.timezone = s.timezone.value_or("UTC");
   if (s.tie_window) v.explicit_fields.push_back("tie_window_ms");
   if (s.bump_window) v.explicit_fields.push_back("bump_window_seconds");
   if (s.hold_ttl) v.explicit_fields.push_back("hold_ttl_seconds");
   if (s.max_holds_per_agent) v.explicit_fields.push_back("max_holds_per_agent");
   if (s.timezone) v.explicit_fields.push_back("timezone");
+  if (s.max_active_claims_per_agent) v.explicit_fields.push_back("max_active_claims_per_agent");
+  if (s.max_metadata_bytes_per_agent) v.explicit_fields.push_back("max_metadata_bytes_per_agent");
   return v;
 }
 
@@ -569,6 +574,23 @@ Result<SettingsView> Engine::GetSettings(const std::string& owner_id) {
   if (cal == nullptr) return Status::NotFound("no owner " + owner_id);
   return SettingsViewLocked(*cal);
 }
+
+namespace {
+// The quota fields of `u` inside their ranges (engine.h), else InvalidArgument naming the field.
+Status CheckQuotaSettings(const SettingsUpdate& u) {
+  if (u.max_active_claims_per_agent &&
+      (*u.max_active_claims_per_agent < 1 || *u.max_active_claims_per_agent > kMaxActiveClaimsSetting)) {
+    return Status::InvalidArgument("max_active_claims_per_agent must be from 1 to " +
+                                   std::to_string(kMaxActiveClaimsSetting));
+  }
+  if (u.max_metadata_bytes_per_agent &&
+      (*u.max_metadata_bytes_per_agent < 0 || *u.max_metadata_bytes_per_agent > kMaxMetadataBytesSetting)) {
+    return Status::InvalidArgument("max_metadata_bytes_per_agent must be from 0 to " +
+                                   std::to_string(kMaxMetadataBytesSetting));
+  }
+  return Status::Ok();
+}
+}  // namespace
 
 Result<SettingsView> Engine::UpdateSettings(const std::string& owner_id,
                                             const SettingsUpdate& u) {
@@ -585,6 +607,7 @@ Result<SettingsView> Engine::UpdateSettings(const std::string& owner_id,
   if (u.max_holds_per_agent && (*u.max_holds_per_agent < 1 || *u.max_holds_per_agent > 10000)) {
     return Status::InvalidArgument("max_holds_per_agent must be from 1 to 10000");
   }
+  if (Status st = CheckQuotaSettings(u); !st.ok()) return st;
   if (u.timezone && !IsKnownTimeZone(*u.timezone)) {
     return Status::InvalidArgument("unknown time zone \"" + *u.timezone +
                                    "\" (an IANA name such as Europe/Berlin)");
@@ -602,6 +625,8 @@ Result<SettingsView> Engine::UpdateSettings(const std::string& owner_id,
     else if (field == "hold_ttl_seconds") s.hold_ttl.reset();
     else if (field == "max_holds_per_agent") s.max_holds_per_agent.reset();
     else if (field == "timezone") s.timezone.reset();
+    else if (field == "max_active_claims_per_agent") s.max_active_claims_per_agent.reset();
+    else if (field == "max_metadata_bytes_per_agent") s.max_metadata_bytes_per_agent.reset();
     else return Status::InvalidArgument("unknown setting \"" + field + "\"");
   }
   if (u.tie_window) s.tie_window = *u.tie_window;
@@ -609,6 +634,8 @@ Result<SettingsView> Engine::UpdateSettings(const std::string& owner_id,
   if (u.hold_ttl) s.hold_ttl = *u.hold_ttl;
   if (u.max_holds_per_agent) s.max_holds_per_agent = *u.max_holds_per_agent;
   if (u.timezone) s.timezone = *u.timezone;
+  if (u.max_active_claims_per_agent) s.max_active_claims_per_agent = *u.max_active_claims_per_agent;
+  if (u.max_metadata_bytes_per_agent) s.max_metadata_bytes_per_agent = *u.max_metadata_bytes_per_agent;
 
   Calendar probe;
   probe.owner = owner;
@@ -622,6 +649,8 @@ Result<SettingsView> Engine::UpdateSettings(const std::string& owner_id,
   note("hold_ttl_seconds", Seconds(before.hold_ttl), Seconds(after.hold_ttl));
   note("max_holds_per_agent", before.max_holds_per_agent, after.max_holds_per_agent);
   note("timezone", before.timezone, after.timezone);
+  note("max_active_claims_per_agent", before.max_active_claims_per_agent, after.max_active_claims_per_agent);
+  note("max_metadata_bytes_per_agent", before.max_metadata_bytes_per_agent, after.max_metadata_bytes_per_agent);
   if (changes.empty() && before.explicit_fields == after.explicit_fields) return after;
 
   const int64_t seq_before = chain_.head_seq();

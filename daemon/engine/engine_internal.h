@@ -21,12 +21,25 @@ struct Engine::Pending {
   Done done;
 };
 
+// What an agent's active claims use, for the quotas (EngineOptions::max_active_claims_per_agent).
+// Holds past their expiry that the sweeper has not marked yet still count here; the quota
+// check leaves them out.
+struct AgentUsage {
+  int64_t claims = 0;
+  int64_t metadata_bytes = 0;
+};
+
+// The bytes a claim's metadata counts against its agent's quota: its compact JSON, or 0 for
+// none ("{}").
+int64_t MetadataBytes(const std::string& metadata_json);
+
 // One owner's calendar in memory: every active claim and the bucket each occupies.
 struct Engine::Calendar {
   store::OwnerRecord owner;
   std::unordered_map<std::string, std::unique_ptr<store::ClaimRecord>> active;  // by id
   std::unordered_map<int64_t, store::ClaimRecord*> occupancy;                   // bucket → claim
   std::unordered_map<std::string, std::unordered_set<std::string>> holds_by_agent;
+  std::unordered_map<std::string, AgentUsage> usage_by_agent;  // of `active`, by agent id
   std::list<Pending> pending;
   std::vector<store::RuleRecord> rule_records;  // the owner's rules, in creation order
   std::vector<Rule> rules;                      // the same, parsed

@@ -19,6 +19,9 @@ struct OwnerSettings {
   std::optional<Duration> hold_ttl;
   std::optional<int> max_holds_per_agent;
   std::optional<std::string> timezone;  // IANA name
+  // Per-agent quotas over the agent's active claims (committed bookings, unexpired holds).
+  std::optional<int64_t> max_active_claims_per_agent;
+  std::optional<int64_t> max_metadata_bytes_per_agent;  // sum of their metadata JSON's bytes
 };
 
 struct OwnerRecord {

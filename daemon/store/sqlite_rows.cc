@@ -23,6 +23,8 @@ std::string SettingsToJson(const OwnerSettings& s) {
   if (s.hold_ttl) j["hold_ttl_us"] = s.hold_ttl->count();
   if (s.max_holds_per_agent) j["max_holds_per_agent"] = *s.max_holds_per_agent;
   if (s.timezone) j["timezone"] = *s.timezone;
+  if (s.max_active_claims_per_agent) j["max_active_claims_per_agent"] = *s.max_active_claims_per_agent;
+  if (s.max_metadata_bytes_per_agent) j["max_metadata_bytes_per_agent"] = *s.max_metadata_bytes_per_agent;
   return j.dump();
 }
 
@@ -35,6 +37,12 @@ OwnerSettings SettingsFromJson(const std::string& json) {
   if (j.contains("hold_ttl_us")) s.hold_ttl = Duration(j["hold_ttl_us"].get<int64_t>());
   if (j.contains("max_holds_per_agent")) s.max_holds_per_agent = j["max_holds_per_agent"].get<int>();
   if (j.contains("timezone")) s.timezone = j["timezone"].get<std::string>();
+  if (j.contains("max_active_claims_per_agent")) {
+    s.max_active_claims_per_agent = j["max_active_claims_per_agent"].get<int64_t>();
+  }
+  if (j.contains("max_metadata_bytes_per_agent")) {
+    s.max_metadata_bytes_per_agent = j["max_metadata_bytes_per_agent"].get<int64_t>();
+  }
   return s;
 }
 

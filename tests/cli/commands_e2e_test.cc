@@ -230,6 +230,18 @@ TEST_F(CliTest, CountersProposeListAcceptAndRejectMatchTheApi) {
             2);
 }
 
+TEST_F(CliTest, TheActiveClaimsQuotaIsAnOwnerSettingAndExitFour) {
+  const std::string bot = AddAgent("bot", 1);
+  ASSERT_EQ(Run({"settings", "set", "max-claims=1", "max-metadata-bytes=4096"}).exit_code, 0);
+  ProcessResult shown = Run({"settings", "get"});
+  EXPECT_NE(shown.out.find("max-claims"), std::string::npos) << shown.out;
+  ASSERT_EQ(AsAgent(bot, {"commit", At(0), "-d", "30m"}).exit_code, 0);
+  ProcessResult over = AsAgent(bot, {"commit", At(60), "-d", "30m", "--json"});
+  EXPECT_EQ(over.exit_code, 4) << over.err;
+  EXPECT_EQ(Parse(over)["error"], "quota_exceeded");
+  EXPECT_EQ(Parse(over)["quota"], "max_active_claims_per_agent");
+}
+
 TEST_F(CliTest, HoldsReleaseAndTheHoldLimitIsExitFour) {
   const std::string bot = AddAgent("bot", 1);
   ASSERT_EQ(Run({"settings", "set", "max-holds=1"}).exit_code, 0);

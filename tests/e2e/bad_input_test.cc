@@ -32,6 +32,9 @@ std::string ClaimWithMetadata(int64_t from_min, const std::string& metadata_json
 
 class BadInputTest : public E2eTest {
  protected:
+  // Hundreds of bad requests from one agent back to back are a flood by agentdraftd's default
+  // rate limit; it is off here, so that each request's own error is what is tested.
+  void SetUp() override { StartDaemon({"--dev", "--rate-limit", "0"}); }
   // Raw request so malformed bodies and odd headers can be sent.
   ApiResponse Send(const Case& c) {
     ApiClientOptions o;
@@ -267,6 +270,8 @@ std::vector<CorpusCase> BuildCorpus(const std::string& agent_id) {
            {"bump_window_seconds", {"-1", "86401", "\"x\"", "{}"}},
            {"hold_ttl_seconds", {"0", "-5", "86401", "\"30\""}},
            {"max_holds_per_agent", {"0", "10001", "-3", "false"}},
+           {"max_active_claims_per_agent", {"0", "1000001", "-1", "\"5\"", "2.5"}},
+           {"max_metadata_bytes_per_agent", {"-1", "1073741825", "\"1024\"", "true"}},
            {"timezone", {"\"Mars/Olympus_Mons\"", "17", "\"\"", "\"" + invalid_utf8 + "\"", "\"../../etc/passwd\""}},
            {"colour", {"\"blue\""}}}) {
     for (const std::string& raw : values) {

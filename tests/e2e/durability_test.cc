@@ -21,6 +21,10 @@ struct Attempt {
 };
 
 TEST_F(E2eTest, AcknowledgedCommitsSurviveSigkillAndRefusedOnesNeverAppear) {
+  // Twelve clients commit back to back until the kill, a flood by design: the per-agent rate
+  // limit (on by default) is off, so that durability is what is tested.
+  ASSERT_EQ(daemon_->Stop(), 0) << daemon_->Log();
+  StartDaemon({"--dev", "--rate-limit", "0"});
   // Each pair: a higher-ranked agent commits a slot, then a lower-ranked one tries the same
   // slot and is refused (it cannot evict a higher rank).
   std::vector<TestAgent> agents;

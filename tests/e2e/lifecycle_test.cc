@@ -84,6 +84,25 @@ TEST_F(E2eTest, AvailabilityShowsOnlyFreeSlots) {
   EXPECT_EQ(starts, "09:00 10:00 10:30 ");
 }
 
+TEST_F(E2eTest, AvailabilityOfThirtyOneDaysAtOneMinuteIsCutWithACursor) {
+  TestAgent a = owner_->AddAgent("a", 1);
+  auto r = Client(a.key).Get("/v1/availability?range_start=" + UrlEncode(At(0)) +
+                             "&range_end=" + UrlEncode(At(31 * 24 * 60)) + "&duration_minutes=30&granularity_minutes=1");
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->status, 200) << r->body.substr(0, 300);
+  const nlohmann::json j = r->Json().value();
+  EXPECT_EQ(j["slots"].size(), 10000u);
+  EXPECT_EQ(j.value("truncated", false), true);
+  EXPECT_EQ(j.value("next_range_start", ""), At(10000));
+  EXPECT_LT(r->body.size(), 1000000u);
+  // A range over 31 days is refused, naming the limit.
+  r = Client(a.key).Get("/v1/availability?range_start=" + UrlEncode(At(0)) +
+                             "&range_end=" + UrlEncode(At(31 * 24 * 60 + 1)));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 400);
+  EXPECT_NE(r->body.find("at most 31 days"), std::string::npos) << r->body;
+}
+
 TEST_F(E2eTest, SigtermDrainsAndExitsZero) {
   TestAgent a = owner_->AddAgent("a", 1);
   ASSERT_EQ(Client(a.key).Post("/v1/bookings", Claim(0, 30))->status, 201);

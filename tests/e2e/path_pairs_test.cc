@@ -78,10 +78,13 @@ struct Shot {
 class PathPairs : public E2eTest {
  protected:
   void SetUp() override {
-    E2eTest::SetUp();
+    // A thousand races back to back, each leaving its claims behind: the per-agent rate limit
+    // is off and the active-claims quota raised, so that the paths are what is tested.
+    StartDaemon({"--dev", "--rate-limit", "0"});
     auto r = owner_->client().Patch("/v1/dashboard/settings",
                                     {{"tie_window_ms", 0}, {"hold_ttl_seconds", 86400},
-                                     {"max_holds_per_agent", 10000}, {"bump_window_seconds", 600}});
+                                     {"max_holds_per_agent", 10000}, {"bump_window_seconds", 600},
+                                     {"max_active_claims_per_agent", 1000000}});
     ASSERT_TRUE(r.ok());
     ASSERT_EQ(r->status, 200) << r->body;
     h_ = owner_->AddAgent("high", 1);

@@ -312,6 +312,42 @@ TEST_F(SecurityTest, RateLimitAnswers429WithRetryAfterAndWritesNothing) {
   EXPECT_EQ(Client(b.key).Get("/v1/bookings")->status, 200);
 }
 
+TEST_F(SecurityTest, RateLimitIsOnByDefaultButNeverForTheOwner) {
+  StartDaemon();
+  TestAgent a = owner_->AddAgent("a", 1);
+  ApiClient ca = Client(a.key);
+  // 50 a second, bursts of 100: sent back to back, the first 100 pass and a 429 follows long
+  // before 3,000 requests (which would take a minute to earn).
+  int served = 0;
+  Result<ApiResponse> r = Status::Internal("no request");
+  for (int i = 0; i < 3000; ++i) {
+    r = ca.Get("/v1/agents/me");
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    if (r->status != 200) break;
+    ++served;
+  }
+  ASSERT_EQ(r->status, 429) << "no 429 after " << served << " requests";
+  EXPECT_GE(served, 100);
+  const nlohmann::json body = r->Json().value();
+  EXPECT_EQ(body["error"], "rate_limited");
+  const int retry_after = body.value("retry_after", 0);
+  EXPECT_GE(retry_after, 1);
+  EXPECT_EQ(r->headers["retry-after"], std::to_string(retry_after));
+  // While a's bucket is empty: the owner over its socket, acting as a over it, and over HTTP
+  // with its session are never limited.
+  ApiClientOptions so;
+  so.base_url = "http://agentdraftd";
+  so.unix_socket_path = daemon_->socket_path();
+  ApiClient owner(so);
+  so.headers = {"X-Agentdraft-As: " + a.id};
+  ApiClient as_a(so);
+  for (int i = 0; i < 300; ++i) {
+    ASSERT_EQ(owner.Get("/v1/bookings")->status, 200) << i;
+    ASSERT_EQ(as_a.Get("/v1/agents/me")->status, 200) << i;
+    ASSERT_EQ(owner_->client().Get("/v1/bookings")->status, 200) << i;
+  }
+}
+
 // Non-loopback IPv4 addresses of this host.
 std::vector<std::string> OtherAddresses() {
   std::vector<std::string> out;

@@ -253,7 +253,8 @@ TEST(DaemonConfig, HelpListsEverySettingWithExamples) {
   ProcessResult r = RunProcess({AGENTDRAFTD_PATH, "--help"});
   EXPECT_EQ(r.exit_code, 0);
   for (const char* flag : {"--http", "--socket", "--data-dir", "--dev", "--tie-window", "--bump-window",
-                           "--hold-ttl", "--max-holds", "--rate-limit", "--rate-burst", "--threads",
+                           "--hold-ttl", "--max-holds", "--max-active-claims", "--max-metadata-bytes",
+                           "--rate-limit", "--rate-burst", "--threads",
                            "--log-level", "--config", "Examples:", "AGENTDRAFT_"}) {
     EXPECT_NE(r.out.find(flag), std::string::npos) << flag;
   }

@@ -31,6 +31,9 @@ inline std::string FieldText(const std::optional<Time>& t) { return t ? FieldTex
 inline std::string FieldText(const std::optional<Duration>& d) {
   return d ? std::to_string(d->count()) + "us" : "nullopt";
 }
+inline std::string FieldText(const std::optional<int64_t>& v) {
+  return v ? std::to_string(*v) : "nullopt";
+}
 inline std::string FieldText(const std::optional<int>& v) {
   return v ? std::to_string(*v) : "nullopt";
 }
@@ -51,7 +54,9 @@ inline Fields FieldsOf(const OwnerRecord& r) {
           {"settings.bump_window", FieldText(r.settings.bump_window)},
           {"settings.hold_ttl", FieldText(r.settings.hold_ttl)},
           {"settings.max_holds_per_agent", FieldText(r.settings.max_holds_per_agent)},
-          {"settings.timezone", FieldText(r.settings.timezone)}};
+          {"settings.timezone", FieldText(r.settings.timezone)},
+          {"settings.max_active_claims_per_agent", FieldText(r.settings.max_active_claims_per_agent)},
+          {"settings.max_metadata_bytes_per_agent", FieldText(r.settings.max_metadata_bytes_per_agent)}};
 }
 inline Fields FieldsOf(const AgentRecord& r) {
   return {{"id", r.id},

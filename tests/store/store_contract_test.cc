@@ -80,6 +80,8 @@ OwnerRecord Owner(const std::string& id) {
   o.settings.hold_ttl = Duration(300'000'007);
   o.settings.max_holds_per_agent = 3;
   o.settings.timezone = "Europe/Berlin";
+  o.settings.max_active_claims_per_agent = 40;
+  o.settings.max_metadata_bytes_per_agent = 5'000'000'000;
   return o;
 }
 

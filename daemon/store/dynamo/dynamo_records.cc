@@ -28,6 +28,8 @@ json ToJson(const OwnerRecord& r) {
   if (o.hold_ttl) s["hold_ttl_us"] = o.hold_ttl->count();
   if (o.max_holds_per_agent) s["max_holds"] = *o.max_holds_per_agent;
   if (o.timezone) s["timezone"] = *o.timezone;
+  if (o.max_active_claims_per_agent) s["max_claims"] = *o.max_active_claims_per_agent;
+  if (o.max_metadata_bytes_per_agent) s["max_meta_bytes"] = *o.max_metadata_bytes_per_agent;
   json j = {{"id", r.id}, {"email", r.email}, {"created_at", Us(r.created_at)}, {"settings", s}};
   if (r.dev) j["dev"] = true;
   PutOptional(j, "sessions_revoked_at", r.sessions_revoked_at);
@@ -48,6 +50,8 @@ void FromJson(const json& j, OwnerRecord* r) {
   if (s.contains("timezone")) o.timezone = s["timezone"].get<std::string>();
   r->dev = j.value("dev", false);
   r->sessions_revoked_at = OptionalAt(j, "sessions_revoked_at");
+  if (s.contains("max_claims")) o.max_active_claims_per_agent = s["max_claims"].get<int64_t>();
+  if (s.contains("max_meta_bytes")) o.max_metadata_bytes_per_agent = s["max_meta_bytes"].get<int64_t>();
 }
 
 json ToJson(const AgentRecord& r) {
