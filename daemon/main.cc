@@ -227,7 +227,7 @@ int main(int argc, char** argv) {
   // still touch; _Exit runs no destructors, so nothing is leaked.
   spdlog::default_logger()->flush();
   std::fflush(stdout);
-  // Idle keep-alive connections still hold cpp-httplib worker threads (until their 5 s
-  // timeout); nothing is left to do for them, so leave without joining.
+  // The listeners' workers may still be finishing a last answer to a peer that reads slowly;
+  // nothing is left for them to do, so leave without joining.
   std::_Exit(failed ? 1 : 0);
 }

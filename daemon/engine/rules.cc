@@ -21,7 +21,7 @@ int64_t LocalDay(int64_t local_seconds) { return FloorDiv(local_seconds, kDay); 
 int Weekday(int64_t local_day) { return static_cast<int>(((local_day % 7) + 11) % 7); }  // 1970-01-01: Thu
 
 std::string Hhmm(int min) {
-  char buf[8];
+  char buf[16];  // room for any int: -Wformat-truncation has nothing to say
   std::snprintf(buf, sizeof buf, "%02d:%02d", min / 60, min % 60);
   return buf;
 }

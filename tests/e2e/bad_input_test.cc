@@ -394,7 +394,9 @@ TEST_F(BadInputTest, CorpusOfMalformedRequestsGets4xxJsonNamingTheProblemAndChan
     EXPECT_FALSE(j->value("error", "").empty()) << c.name << ": " << r->body;
     const std::string message = j->value("message", "");
     EXPECT_FALSE(message.empty()) << c.name;
-    if (!c.field.empty()) EXPECT_NE(message.find(c.field), std::string::npos) << c.name << ": " << message;
+    if (!c.field.empty()) {
+      EXPECT_NE(message.find(c.field), std::string::npos) << c.name << ": " << message;
+    }
   }
   EXPECT_EQ(State(), before) << "a bad request changed something";
   // And the daemon still works.
@@ -479,8 +481,8 @@ TEST_F(BadInputTest, IntegersInQueriesAreDecimalDigitsOnly) {
   a_ = owner_->AddAgent("a", 1);
   ApiClient a = Client(a_.key);
   const std::string range = "/v1/availability?range_start=" + At(0) + "&range_end=" + At(600);
-  for (const std::string& bad : {"0x10", "%2B16", "%2016", "16%20", "16abc", "1e1", "1.5", "016.0", ""}) {
-    for (const std::string& param : {"duration_minutes", "granularity_minutes"}) {
+  for (const char* bad : {"0x10", "%2B16", "%2016", "16%20", "16abc", "1e1", "1.5", "016.0", ""}) {
+    for (const std::string param : {"duration_minutes", "granularity_minutes"}) {
       auto r = a.Get(range + "&" + param + "=" + bad + (param == "duration_minutes" ? "" : "&duration_minutes=30"));
       ASSERT_TRUE(r.ok());
       EXPECT_EQ(r->status, 400) << param << "=" << bad << ": " << r->body;
@@ -489,7 +491,7 @@ TEST_F(BadInputTest, IntegersInQueriesAreDecimalDigitsOnly) {
   }
   // A stream that was wrongly accepted would not end: the short timeout turns it into a failure.
   a.set_timeout(std::chrono::seconds(5));
-  for (const std::string& query : {"/v1/bookings?limit=%2B5", "/v1/bookings?limit=%205", "/v1/audit?after=-0",
+  for (const char* query : {"/v1/bookings?limit=%2B5", "/v1/bookings?limit=%205", "/v1/audit?after=-0",
                                    "/v1/audit?after=%2B1", "/v1/events?after=-0"}) {
     auto r = a.Get(query);
     ASSERT_TRUE(r.ok());

@@ -212,7 +212,7 @@ TEST_F(RulesTest, AvailabilityAndCommitAgreeOnRandomCalendars) {
                         "2026-10-31T00:00:00Z", "2026-06-02T00:00:00Z"};
   const char* names[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
   auto hhmm = [](int min) {
-    char buf[8];
+    char buf[16];
     std::snprintf(buf, sizeof buf, "%02d:%02d", min / 60, min % 60);
     return std::string(buf);
   };
