@@ -6,7 +6,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "cli/demo_team.h"
 #include "tests/cli/cli_test_support.h"
+#include "tests/support/dev_owner.h"
 
 namespace agentdraft::testing {
 namespace {
@@ -61,9 +63,10 @@ TEST_F(BenchRaceTest, DemoAgentsOnADevDaemonResolveEveryRoundByRank) {
   EXPECT_EQ(file, report);
   EXPECT_NE(md.find("| rank-1 win rate | 100 % (20/20) |"), std::string::npos) << md;
 
-  // The daemon agrees: one committed booking per round.
-  ApiClient socket = Socket();
-  json status = Body(socket.Get("/v1/status"));
+  // The daemon agrees: one committed booking per round, on the demo owner's calendar (a dev
+  // owner of its own: the magic link never signs in to the socket's owner).
+  DevOwner demo(daemon_->base_url(), cli::kDemoOwnerEmail);
+  json status = Body(demo.client().Get("/v1/status"));
   EXPECT_EQ(status["counts"]["active_bookings"], 20) << status;
 }
 

@@ -73,7 +73,7 @@ TEST_F(DaemonLauncherTest, RunsTheDaemonOnAnyPortWithItsDataDirInDevMode) {
   const std::string dir = daemon.value()->data_dir();
   EXPECT_EQ(ReadWholeFile(scripts_.File("args")),
             "--http 127.0.0.1:0 --data-dir " + dir + " --socket " + dir +
-                "/agentdraftd.sock --dev --tie-window 20ms\n");
+                "/agentdraftd.sock --dev --rate-limit 0 --max-active-claims 1000000 --tie-window 20ms\n");
   EXPECT_EQ(daemon.value()->base_url(), "http://127.0.0.1:1");
 }
 

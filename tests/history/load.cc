@@ -122,12 +122,21 @@ Status Run::Setup() {
                              : std::make_unique<DevOwner>(first, "owner" + std::to_string(c) + "@example.com"));
     DevOwner& owner = *owners_.back();
     if (owner.user_id().empty()) return Status::Internal("owner sign-in failed");
-    auto set = owner.client().Patch("/v1/dashboard/settings",
-                                    {{"tie_window_ms", options_.tie_window_ms},
+    const nlohmann::json settings = {{"tie_window_ms", options_.tie_window_ms},
                                      {"bump_window_seconds", options_.bump_window_seconds},
                                      {"hold_ttl_seconds", options_.hold_ttl_seconds},
-                                     {"max_holds_per_agent", 3}});
-    if (!set.ok() || set->status != 200) return Status::Internal("settings PATCH failed");
+                                     {"max_holds_per_agent", 3}};
+    auto set = owner.client().Patch("/v1/dashboard/settings", settings);
+    // A planted ack_before_commit answers the sign-in before its session is written, and a
+    // shared store reads sessions from the table: wait, briefly, for the session to land.
+    for (const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+         set.ok() && set->status == 401 && std::chrono::steady_clock::now() < until;) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      set = owner.client().Patch("/v1/dashboard/settings", settings);
+    }
+    if (!set.ok() || set->status != 200) {
+      return Status::Internal("settings PATCH failed: " + (set.ok() ? set->body : set.status().ToString()));
+    }
     for (int a = 0; a < per_calendar; ++a) {
       TestAgent agent = owner.AddAgent("c" + std::to_string(c) + "-a" + std::to_string(a), a + 1);
       if (agent.id.empty()) return Status::Internal("agent creation failed");
