@@ -18,8 +18,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-int PortOf(const std::string& base_url) { return std::stoi(base_url.substr(base_url.rfind(':') + 1)); }
-
 class HostileAgentTest : public E2eTest {
  protected:
   void SetUp() override {}  // each test starts its daemon with the flags it needs

@@ -91,6 +91,9 @@ class RawConnection {
   bool connected_ = false;
 };
 
+// The port of "http://HOST:PORT".
+inline int PortOf(const std::string& base_url) { return std::stoi(base_url.substr(base_url.rfind(':') + 1)); }
+
 // The JSON body of a raw HTTP response (null if it has none).
 inline nlohmann::json BodyOf(const std::string& response) {
   const size_t at = response.find("\r\n\r\n");

@@ -2,42 +2,25 @@
 // everywhere", the dev-mode magic link kept away from the Unix socket's owner, dev sessions
 // after a restart without --dev, and the Host and Origin checks that stop DNS-rebinding and
 // cross-site pages. Each refused request changes nothing.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <unistd.h>
 
 #include <set>
 
 #include "tests/cli/run_process.h"
 #include "tests/e2e/e2e_support.h"
+#include "tests/e2e/raw_connection.h"
 
 namespace agentdraft::testing {
 namespace {
 
 using nlohmann::json;
 
-int PortOf(const std::string& base_url) { return std::stoi(base_url.substr(base_url.rfind(':') + 1)); }
-
 // Sends `request` on a new connection to 127.0.0.1:port and returns everything read until
 // the daemon closes it (at most 10 s).
 std::string RawExchange(int port, const std::string& request) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  timeval tv{10, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  ::inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
-  std::string got;
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-      ::send(fd, request.data(), request.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(request.size())) {
-    char buf[4096];
-    for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) got.append(buf, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  return got;
+  RawConnection c(port);
+  c.Send(request);
+  bool closed = false;
+  return c.ReadUntilClosed(std::chrono::milliseconds(10000), &closed);
 }
 
 class SessionsTest : public E2eTest {

@@ -17,6 +17,7 @@
 #include <httplib.h>
 
 #include "tests/e2e/e2e_support.h"
+#include "tests/support/backlog_listener.h"
 
 namespace agentdraft::testing {
 namespace {
@@ -26,13 +27,6 @@ using nlohmann::json;
 // What the deliveries list says of any attempt that got no HTTP answer (docs/api.md).
 constexpr char kCouldNotConnect[] = "could not connect to the webhook target";
 
-bool IsLoopback(const sockaddr* a) {
-  if (a->sa_family == AF_INET) {
-    return (ntohl(reinterpret_cast<const sockaddr_in*>(a)->sin_addr.s_addr) >> 24) == 127;
-  }
-  return a->sa_family == AF_INET6 && IN6_IS_ADDR_LOOPBACK(&reinterpret_cast<const sockaddr_in6*>(a)->sin6_addr);
-}
-
 // 10/8, 172.16/12, 192.168/16, fc00::/7.
 bool IsPrivate(const sockaddr* a) {
   if (a->sa_family == AF_INET) {
@@ -41,52 +35,6 @@ bool IsPrivate(const sockaddr* a) {
   }
   return a->sa_family == AF_INET6 &&
          (reinterpret_cast<const sockaddr_in6*>(a)->sin6_addr.s6_addr[0] & 0xfe) == 0xfc;
-}
-
-// A listening socket that is never accepted from: a connection would wait in its backlog.
-class Listener {
- public:
-  Listener() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), len), 0);
-    EXPECT_EQ(::listen(fd_, 16), 0);
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-  }
-  ~Listener() { ::close(fd_); }
-  int port() const { return port_; }
-  bool Connected() const {
-    pollfd p{fd_, POLLIN, 0};
-    return ::poll(&p, 1, 0) > 0;
-  }
-
- private:
-  int fd_ = -1;
-  int port_ = 0;
-};
-
-// This machine's name when it resolves to loopback addresses only, else "".
-std::string LoopbackHostName() {
-  char name[256] = {};
-  in6_addr literal;
-  if (::gethostname(name, sizeof name - 1) != 0 || ::inet_pton(AF_INET, name, &literal) == 1 ||
-      ::inet_pton(AF_INET6, name, &literal) == 1) {
-    return "";
-  }
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* found = nullptr;
-  if (::getaddrinfo(name, nullptr, &hints, &found) != 0) return "";
-  bool loopback_only = true;
-  for (const addrinfo* a = found; a != nullptr; a = a->ai_next) {
-    loopback_only = loopback_only && IsLoopback(a->ai_addr);
-  }
-  ::freeaddrinfo(found);
-  return loopback_only ? name : "";
 }
 
 // One of this machine's own private addresses (an interface's), as a URL host, or "".
@@ -230,7 +178,7 @@ TEST_F(WebhookTargetsTest, WithTheFlagADeliveryReachesAReceiverOnThisMachinesPri
 TEST_F(WebhookTargetsTest, ANameThatNowResolvesToARefusedAddressIsNeverConnectedTo) {
   const std::string name = LoopbackHostName();
   if (name.empty()) GTEST_SKIP() << "this machine's name does not resolve to loopback only";
-  Listener listener;
+  BacklogListener listener;
   // Loopback allowed (the default): the subscription is accepted.
   ASSERT_NO_FATAL_FAILURE(StartDaemon());
   auto sub = Subscribe("http://" + name + ":" + std::to_string(listener.port()) + "/hook",

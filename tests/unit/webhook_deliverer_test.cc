@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "daemon/store/sqlite_store.h"
-#include "daemon/webhooks/target_policy.h"
+#include "tests/support/backlog_listener.h"
 #include "tests/support/fake_clock.h"
 #include "tests/support/temp_dir.h"
 
@@ -32,6 +32,8 @@ namespace agentdraft::webhooks {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::BacklogListener;
+using testing::LoopbackHostName;
 using store::DeliveryState;
 using store::WebhookDelivery;
 using store::WebhookSubscription;
@@ -465,54 +467,10 @@ TEST_F(WebhookDeliverer, PrivateLinkLocalAndMetadataLiteralsFailAtOnceWithoutACo
   }
 }
 
-// A listening socket that is never accepted from: a connection attempt stays in its backlog.
-class Listener {
- public:
-  Listener() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), len), 0);
-    EXPECT_EQ(::listen(fd_, 16), 0);
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-  }
-  ~Listener() { ::close(fd_); }
-  int port() const { return port_; }
-  // True when a connection is waiting to be accepted.
-  bool Connected() const {
-    pollfd p{fd_, POLLIN, 0};
-    return ::poll(&p, 1, 0) > 0;
-  }
-
- private:
-  int fd_ = -1;
-  int port_ = 0;
-};
-
-// This machine's name when it resolves to loopback addresses only (/etc/hosts on most
-// machines and containers), else "".
-std::string LoopbackHostName() {
-  char name[256] = {};
-  if (::gethostname(name, sizeof name - 1) != 0 || ClassifyLiteral(name)) return "";
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* found = nullptr;
-  if (::getaddrinfo(name, nullptr, &hints, &found) != 0) return "";
-  bool loopback_only = true;
-  for (const addrinfo* a = found; a != nullptr; a = a->ai_next) {
-    loopback_only = loopback_only && ClassifySockaddr(a->ai_addr) == AddressKind::kLoopback;
-  }
-  ::freeaddrinfo(found);
-  return loopback_only ? name : "";
-}
-
 TEST_F(WebhookDeliverer, ANameResolvingToARefusedAddressIsRefusedBeforeConnecting) {
   const std::string name = LoopbackHostName();
   if (name.empty()) GTEST_SKIP() << "this machine's name does not resolve to loopback only";
-  Listener listener;
+  BacklogListener listener;
   const Time t0 = clock_.Now();
   Put({Sub("sub_a", "http://" + name + ":" + std::to_string(listener.port()) + "/hook", t0)},
       {Delivery("sub_a", 1, t0)});
