@@ -13,6 +13,7 @@ set(AGENTDRAFT_TEST_SOURCES_unit
   unit/rate_limiter_test.cc
   unit/request_parser_test.cc
   unit/request_framing_test.cc
+  unit/packaging_test.cc
   unit/api_error_body_test.cc
   unit/sqlite_store_test.cc
   unit/time_test.cc
