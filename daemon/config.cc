@@ -128,7 +128,9 @@ std::optional<DaemonConfig> ParseCommandLine(int argc, char** argv, int* exit_co
   setting(app.add_option("--http", http, "HOST:PORT to serve HTTP on (port 0 picks a free one)"), "http");
   setting(app.add_option("--socket", c.server.socket_path,
                          "Unix socket for the owner (\"none\": no socket)"), "socket");
-  setting(app.add_option("--data-dir", c.data_dir, "directory for the SQLite store and the key secret"),
+  setting(app.add_option("--data-dir", c.data_dir,
+                         "directory for the SQLite store and the keys (created 0700 when missing; "
+                         "an existing one keeps its mode)"),
           "data-dir");
   setting(app.add_option("--store", c.store.kind,
                          "where decisions are kept: sqlite (a file in the data dir) or dynamodb "
@@ -189,6 +191,10 @@ std::optional<DaemonConfig> ParseCommandLine(int argc, char** argv, int* exit_co
   setting(app.add_option("--webhooks-allow-loopback", c.webhooks.allow_loopback,
                          "let webhooks target 127.0.0.1, ::1 and localhost (true/false)"),
           "webhooks-allow-loopback");
+  setting(app.add_flag("--webhooks-allow-private", c.webhooks.allow_private,
+                       "let webhooks target private ranges (10/8, 172.16/12, 192.168/16, 100.64/10, "
+                       "fc00::/7); link-local and metadata addresses stay refused"),
+          "webhooks-allow-private");
   setting(app.add_option("--threads", c.server.threads, "HTTP worker threads (connections served at once)")
               ->check(CLI::Range(4, 4096)), "threads");
   setting(app.add_option("--max-connections", c.server.max_connections,

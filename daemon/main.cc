@@ -17,6 +17,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "common/file_modes.h"
 #include "common/ids.h"
 #include "daemon/audit/checkpointer.h"
 #include "daemon/audit/event_hub.h"
@@ -31,9 +32,11 @@ using namespace agentdraft;
 
 namespace {
 
-// Reads <dir>/secret.key, creating it (0600, 32 random bytes as hex) on first start.
+// Reads <dir>/secret.key, creating it (0600, 32 random bytes as hex) on first start. One that
+// group or others may read is refused.
 Result<std::string> LoadOrCreateSecret(const std::string& dir) {
   const std::string path = dir + "/secret.key";
+  if (Status s = CheckPrivateFile(path); !s.ok()) return s;
   std::ifstream in(path);
   std::string secret;
   if (in && std::getline(in, secret) && secret.size() >= 32) return secret;
@@ -102,10 +105,10 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  std::error_code ec;
-  std::filesystem::create_directories(config->data_dir, ec);
-  if (ec) return Fail("cannot create data directory " + config->data_dir + ": " + ec.message());
-  ::chmod(config->data_dir.c_str(), 0700);
+  // A data directory made here is 0700; one that exists keeps its mode (docs/design.md).
+  auto data_dir = PrepareDataDir(config->data_dir);
+  if (!data_dir.ok()) return Fail(data_dir.status().message());
+  if (!data_dir->warning.empty()) spdlog::warn("{}", data_dir->warning);
   if (Status s = LockDataDir(config->data_dir); !s.ok()) return Fail(s.message());
   auto secret = LoadOrCreateSecret(config->data_dir);
   if (!secret.ok()) return Fail(secret.status().message());
@@ -154,9 +157,15 @@ int main(int argc, char** argv) {
   // decisions through its hooks.
   config->checkpoints.key_path = config->data_dir + "/audit.key";
   auto checkpointer = audit::Checkpointer::Open(store, clock, config->checkpoints);
-  if (!checkpointer.ok()) return Fail("cannot open the audit key: " + checkpointer.status().ToString());
+  if (!checkpointer.ok()) {
+    if (checkpointer.status().code() == StatusCode::kInvalidArgument) {
+      return Fail(checkpointer.status().message());  // a key others may read: the fix is in it
+    }
+    return Fail("cannot open the audit key: " + checkpointer.status().ToString());
+  }
   audit::EventHub events;
-  webhooks::Webhooks hooks_webhooks(store, clock, {config->webhooks.allow_loopback});
+  webhooks::Webhooks hooks_webhooks(store, clock,
+                                    {config->webhooks.allow_loopback, config->webhooks.allow_private});
   if (Status s = hooks_webhooks.Load(); !s.ok()) return Fail("cannot load webhooks: " + s.ToString());
   hooks_webhooks.SetEngine(&engine);
   webhooks::Deliverer deliverer(store, clock, config->webhooks);

@@ -18,5 +18,7 @@ set(AGENTDRAFT_TEST_SOURCES_e2e
   e2e/path_pairs_test.cc
   e2e/counters_test.cc
   e2e/quota_test.cc
+  e2e/files_test.cc
+  e2e/webhook_targets_test.cc
 )
 set(AGENTDRAFT_TEST_LIBS_e2e agentdraft_dynamo_client agentdraft_common PkgConfig::SQLITE3)
