@@ -39,8 +39,8 @@ bool ParseFraming(std::string_view head, size_t max_body_bytes, Framing* framing
 
 // Finds where a chunked body ends, as its bytes arrive: Scan() is called with the whole body
 // received so far (it only grows) and resumes where it stopped. Chunk extensions and trailer
-// fields are skipped; a chunk-size line over 1 KiB, trailers over 8 KiB, or data over the
-// limit are refused.
+// fields are skipped; a chunk-size line over 1 KiB, a trailer line over 8 KiB, or data over
+// the limit are refused.
 class ChunkedScanner {
  public:
   enum class Result { kComplete, kIncomplete, kInvalid, kTooLarge };

@@ -318,7 +318,6 @@ void RequestGate::Dispatch(int fd) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     ready_.push_back(std::move(c));
-    ++serving_;
   }
   work_cv_.notify_one();
 }
@@ -345,14 +344,13 @@ void RequestGate::ServeOne(std::unique_ptr<Conn> c) {
   tls_served_fd = -1;
   io.data.erase(0, std::min(io.consumed, io.data.size()));
   ++io.requests;
-  std::lock_guard<std::mutex> lock(mu_);
-  --serving_;
   if (!keep) {
     ::shutdown(io.fd, SHUT_RDWR);
     ::close(io.fd);
     --open_;
     return;
   }
+  std::lock_guard<std::mutex> lock(mu_);
   c->framing = Framing{};
   incoming_.push_back(std::move(c));
   const uint64_t one = 1;

@@ -123,7 +123,6 @@ class RequestGate {
   std::condition_variable work_cv_;
   std::deque<std::unique_ptr<Conn>> ready_;     // GUARDED_BY(mu_): for the workers
   std::deque<std::unique_ptr<Conn>> incoming_;  // GUARDED_BY(mu_): adopted or returned
-  size_t serving_ = 0;                          // GUARDED_BY(mu_): ready_ + being served
 };
 
 }  // namespace agentdraft::api

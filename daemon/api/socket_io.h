@@ -1,6 +1,5 @@
-// Blocking socket I/O that both listeners' streams share (tcp_listener.cc, unix_listener.cc):
-// poll for readiness, recv/send that retry when a signal interrupts them, and the framing fix
-// for requests without a body length.
+// Socket helpers the listeners share (request_gate.cc, gate_stream.h): poll for readiness,
+// and the framing fix for requests without a body length.
 #pragma once
 
 #include <poll.h>
@@ -23,23 +22,6 @@ inline bool WaitFor(int fd, short events, int timeout_ms) {
     r = ::poll(&p, 1, timeout_ms);
   } while (r < 0 && errno == EINTR);
   return r > 0;
-}
-
-inline ssize_t RecvRetrying(int fd, char* ptr, size_t size) {
-  ssize_t n;
-  do {
-    n = ::recv(fd, ptr, size, 0);
-  } while (n < 0 && errno == EINTR);
-  return n;
-}
-
-// MSG_NOSIGNAL: a peer that left is an error here, not a SIGPIPE for the daemon.
-inline ssize_t SendRetrying(int fd, const char* ptr, size_t size) {
-  ssize_t n;
-  do {
-    n = ::send(fd, ptr, size, MSG_NOSIGNAL);
-  } while (n < 0 && errno == EINTR);
-  return n;
 }
 
 // RFC 9112 §6.3: a request with neither Content-Length nor Transfer-Encoding has no body.
