@@ -386,7 +386,10 @@ void RequestGate::MakeRoom(size_t needed) {
   };
   while (open_ + needed > limits_.max_connections && !waiting_.empty()) {
     Conn* oldest = std::min_element(waiting_.begin(), waiting_.end(), gives_way_first)->second.get();
-    if (oldest->phase == Conn::Phase::kHead || oldest->phase == Conn::Phase::kBody) {
+    // Told why, unless it is an idle keep-alive connection (nothing asked, nothing owed). A new
+    // connection whose first bytes the gate has not read yet is told too.
+    const bool idle_keep_alive = oldest->phase == Conn::Phase::kIdle && oldest->io.requests > 0;
+    if (oldest->phase != Conn::Phase::kClosing && !idle_keep_alive) {
       SendOnce(oldest->io.fd, ErrorResponse(503, "Service Unavailable", "unavailable",
                                             "closed to make room for new connections; retry", true));
     }
