@@ -38,13 +38,13 @@ int main(int argc, char** argv) {
   eo.max_active_claims_per_agent = engine::kMaxActiveClaimsSetting;  // one agent makes every booking
   engine::Engine engine(**st, clock, eo);
   if (!engine.Start().ok()) return 1;
-  const std::string owner = *engine.LocalOwner();
+  const std::string owner = *engine.directory().LocalOwner();
   engine::SettingsUpdate su;
   su.timezone = "Europe/Berlin";
   su.tie_window = 0ms;
-  (void)engine.UpdateSettings(owner, su);
-  auto top = *engine.AuthenticateKey(engine.CreateAgent(owner, "top", 1, {})->plaintext_key);
-  auto asker = *engine.AuthenticateKey(engine.CreateAgent(owner, "asker", 2, {})->plaintext_key);
+  (void)engine.directory().UpdateSettings(owner, su);
+  auto top = *engine.directory().AuthenticateKey(engine.directory().CreateAgent(owner, "top", 1, {})->plaintext_key);
+  auto asker = *engine.directory().AuthenticateKey(engine.directory().CreateAgent(owner, "asker", 2, {})->plaintext_key);
 
   // Bookings: 30 minutes each, one every 90 minutes from the start (10,000 span 625 days).
   std::mt19937 rng(7);
@@ -74,7 +74,7 @@ int main(int argc, char** argv) {
       case 4: body = {{"kind", "cap"}, {"max_bookings", 20}}; break;
       default: body = i % 2 ? nlohmann::json{{"kind", "notice"}, {"minutes", 60}} : nlohmann::json{{"kind", "horizon"}, {"days", 3650}};
     }
-    if (!engine.CreateRule(owner, body).ok()) {
+    if (!engine.directory().CreateRule(owner, body).ok()) {
       std::fprintf(stderr, "rule %s refused\n", body.dump().c_str());
       return 1;
     }

@@ -1,32 +1,45 @@
 #include "common/error_codes.h"
 
+#include <iterator>
+
 namespace agentdraft {
 
 namespace {
 constexpr ErrorCodeInfo kTable[] = {
-    {"validation_error", 400, ExitCode::kUsage},
-    {"unauthorized", 401, ExitCode::kAuth},
-    {"forbidden", 403, ExitCode::kAuth},
-    {"not_found", 404, ExitCode::kNotFound},
-    {"method_not_allowed", 405, ExitCode::kUsage},
-    {"outranked", 409, ExitCode::kConflict},
-    {"idempotency_in_flight", 409, ExitCode::kConflict},
-    {"invalid_state", 409, ExitCode::kConflict},
-    {"name_taken", 409, ExitCode::kConflict},
-    {"request_timeout", 408, ExitCode::kError},
-    {"payload_too_large", 413, ExitCode::kUsage},
-    {"idempotency_mismatch", 422, ExitCode::kRuleViolation},
-    {"rule_violation", 422, ExitCode::kRuleViolation},
-    {"hold_limit", 422, ExitCode::kRuleViolation},
-    {"forbidden_target", 422, ExitCode::kRuleViolation},
-    {"quota_exceeded", 422, ExitCode::kRuleViolation},
-    {"rate_limited", 429, ExitCode::kRateLimited},
-    {"too_many_streams", 429, ExitCode::kRateLimited},
-    {"headers_too_large", 431, ExitCode::kUsage},
-    {"internal", 500, ExitCode::kError},
-    {"not_implemented", 501, ExitCode::kError},
-    {"unavailable", 503, ExitCode::kError},
+    {ErrorCode::kValidationError, "validation_error", 400, ExitCode::kUsage},
+    {ErrorCode::kUnauthorized, "unauthorized", 401, ExitCode::kAuth},
+    {ErrorCode::kForbidden, "forbidden", 403, ExitCode::kAuth},
+    {ErrorCode::kNotFound, "not_found", 404, ExitCode::kNotFound},
+    {ErrorCode::kMethodNotAllowed, "method_not_allowed", 405, ExitCode::kUsage},
+    {ErrorCode::kRequestTimeout, "request_timeout", 408, ExitCode::kError},
+    {ErrorCode::kOutranked, "outranked", 409, ExitCode::kConflict},
+    {ErrorCode::kIdempotencyInFlight, "idempotency_in_flight", 409, ExitCode::kConflict},
+    {ErrorCode::kInvalidState, "invalid_state", 409, ExitCode::kConflict},
+    {ErrorCode::kNameTaken, "name_taken", 409, ExitCode::kConflict},
+    {ErrorCode::kPayloadTooLarge, "payload_too_large", 413, ExitCode::kUsage},
+    {ErrorCode::kIdempotencyMismatch, "idempotency_mismatch", 422, ExitCode::kRuleViolation},
+    {ErrorCode::kRuleViolation, "rule_violation", 422, ExitCode::kRuleViolation},
+    {ErrorCode::kHoldLimit, "hold_limit", 422, ExitCode::kRuleViolation},
+    {ErrorCode::kCounterLimit, "counter_limit", 422, ExitCode::kRuleViolation},
+    {ErrorCode::kForbiddenTarget, "forbidden_target", 422, ExitCode::kRuleViolation},
+    {ErrorCode::kQuotaExceeded, "quota_exceeded", 422, ExitCode::kRuleViolation},
+    {ErrorCode::kRateLimited, "rate_limited", 429, ExitCode::kRateLimited},
+    {ErrorCode::kTooManyStreams, "too_many_streams", 429, ExitCode::kRateLimited},
+    {ErrorCode::kHeadersTooLarge, "headers_too_large", 431, ExitCode::kUsage},
+    {ErrorCode::kInternal, "internal", 500, ExitCode::kError},
+    {ErrorCode::kNotImplemented, "not_implemented", 501, ExitCode::kError},
+    {ErrorCode::kUnavailable, "unavailable", 503, ExitCode::kError},
 };
+// Row i is ErrorCode i, so InfoOf is an index.
+constexpr bool InEnumOrder() {
+  for (size_t i = 0; i < std::size(kTable); ++i) {
+    if (static_cast<size_t>(kTable[i].id) != i) return false;
+  }
+  return true;
+}
+static_assert(InEnumOrder(), "kTable's rows must follow ErrorCode's order");
+static_assert(std::size(kTable) == static_cast<size_t>(ErrorCode::kUnavailable) + 1,
+              "every ErrorCode needs its row");
 }  // namespace
 
 const ErrorCodeInfo* FindErrorCode(std::string_view code) {
@@ -46,19 +59,23 @@ ExitCode ExitCodeFor(std::string_view code) {
   return info ? info->exit_code : ExitCode::kError;
 }
 
-std::string_view ErrorCodeFor(const Status& status) {
+const ErrorCodeInfo& InfoOf(ErrorCode code) { return kTable[static_cast<size_t>(code)]; }
+
+ErrorCode ErrorOf(const Status& status) {
   switch (status.code()) {
-    case StatusCode::kOk: return "";
-    case StatusCode::kInvalidArgument: return "validation_error";
-    case StatusCode::kNotFound: return "not_found";
-    case StatusCode::kConflict: return "outranked";
-    case StatusCode::kAlreadyExists: return "name_taken";
-    case StatusCode::kUnauthorized: return "unauthorized";
-    case StatusCode::kForbidden: return "forbidden";
-    case StatusCode::kUnavailable: return "unavailable";
-    case StatusCode::kInternal: return "internal";
+    case StatusCode::kOk: break;
+    case StatusCode::kInvalidArgument: return ErrorCode::kValidationError;
+    case StatusCode::kNotFound: return ErrorCode::kNotFound;
+    case StatusCode::kConflict: return ErrorCode::kInvalidState;
+    case StatusCode::kAlreadyExists: return ErrorCode::kNameTaken;
+    case StatusCode::kUnauthorized: return ErrorCode::kUnauthorized;
+    case StatusCode::kForbidden: return ErrorCode::kForbidden;
+    case StatusCode::kUnavailable: return ErrorCode::kUnavailable;
+    case StatusCode::kInternal: break;
   }
-  return "internal";
+  return ErrorCode::kInternal;
 }
+
+std::string_view ErrorCodeFor(const Status& status) { return status.ok() ? "" : NameOf(ErrorOf(status)); }
 
 }  // namespace agentdraft

@@ -112,13 +112,13 @@ class Harness {
     eo.key_secret = "fuzz-secret";
     engine_ = std::make_unique<agentdraft::engine::Engine>(*store_, clock_, eo);
     if (!engine_->Start().ok()) Fail("set-up: engine");
-    auto grant = engine_->RedeemMagicToken(engine_->IssueMagicToken("owner@example.com"));
+    auto grant = engine_->directory().RedeemMagicToken(engine_->directory().IssueMagicToken("owner@example.com"));
     if (!grant.ok()) Fail("set-up: owner", grant.status().ToString());
     owner_id_ = grant->owner.id;
     for (int i = 0; i < 3; ++i) {
-      auto created = engine_->CreateAgent(owner_id_, "agent" + std::to_string(i + 1), i + 1, {});
+      auto created = engine_->directory().CreateAgent(owner_id_, "agent" + std::to_string(i + 1), i + 1, {});
       if (!created.ok()) Fail("set-up: agent", created.status().ToString());
-      auto p = engine_->AuthenticateKey(created->plaintext_key);
+      auto p = engine_->directory().AuthenticateKey(created->plaintext_key);
       if (!p.ok()) Fail("set-up: key");
       agents_.push_back(*p);
     }
@@ -232,7 +232,7 @@ class Harness {
   }
 
   void CheckCounts() {
-    auto counts = engine_->Counts(owner_id_);
+    auto counts = engine_->directory().Counts(owner_id_);
     if (!counts.ok()) Fail("counts failed", counts.status().ToString());
     int bookings = 0;
     for (const auto& c : claims_) bookings += c.hold ? 0 : 1;

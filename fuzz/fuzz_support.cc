@@ -147,11 +147,11 @@ InProcessDaemon::InProcessDaemon() : clock_(FromMicros(1780315200LL * 1000000)) 
   };
   engine_->SetHooks(std::move(hooks));
   if (Status s = engine_->Start(); !s.ok()) Fail("set-up: engine start", s.ToString());
-  auto grant = Must(engine_->RedeemMagicToken(engine_->IssueMagicToken("owner@example.com")),
+  auto grant = Must(engine_->directory().RedeemMagicToken(engine_->directory().IssueMagicToken("owner@example.com")),
                     "owner session");
   session_cookie_ = grant.cookie_value;
   for (int i = 1; i <= 2; ++i) {
-    auto created = Must(engine_->CreateAgent(grant.owner.id, "agent" + std::to_string(i), i, {}),
+    auto created = Must(engine_->directory().CreateAgent(grant.owner.id, "agent" + std::to_string(i), i, {}),
                         "create an agent");
     agent_keys_.push_back(created.plaintext_key);
   }

@@ -42,14 +42,14 @@ class Run {
     eo.key_secret = "race-replay";
     engine_ = std::make_unique<engine::Engine>(*store_, clock_, eo);
     if (Status s = engine_->Start(); !s.ok()) return s;
-    auto owner = engine_->LocalOwner();
+    auto owner = engine_->directory().LocalOwner();
     if (!owner.ok()) return owner.status();
     owner_id_ = *owner;
     if (Status s = ApplySettings(); !s.ok()) return s;
     for (const ScenarioAgent& a : sc_.agents) {
-      auto created = engine_->CreateAgent(owner_id_, a.name, a.priority, {});
+      auto created = engine_->directory().CreateAgent(owner_id_, a.name, a.priority, {});
       if (!created.ok()) return Status::InvalidArgument("agent " + a.name + ": " + created.status().message());
-      auto principal = engine_->AuthenticateKey(created->plaintext_key);
+      auto principal = engine_->directory().AuthenticateKey(created->plaintext_key);
       if (!principal.ok()) return principal.status();
       principals_.emplace(a.name, *principal);
       agent_names_[created->agent.record.id] = a.name;
@@ -92,7 +92,7 @@ class Run {
     if (s.bump_window_seconds) u.bump_window = std::chrono::seconds(*s.bump_window_seconds);
     if (s.hold_ttl_seconds) u.hold_ttl = std::chrono::seconds(*s.hold_ttl_seconds);
     if (s.max_holds_per_agent) u.max_holds_per_agent = *s.max_holds_per_agent;
-    auto got = engine_->UpdateSettings(owner_id_, u);
+    auto got = engine_->directory().UpdateSettings(owner_id_, u);
     if (!got.ok()) return Status::InvalidArgument("settings: " + got.status().message());
     return Status::Ok();
   }

@@ -182,9 +182,9 @@ void ApiServer::RegisterAgentRoutes() {
   Get("/v1/agents/me", [this](const httplib::Request& req, httplib::Response& res) {
     auto p = RequireAgent(req, res, nullptr);
     if (!p) return;
-    auto a = engine_.GetAgent(p->agent_id);
+    auto a = engine_.directory().GetAgent(p->agent_id);
     if (!a.ok()) return RespondError(res, "not_found", a.status().message());
-    auto settings = engine_.GetSettings(p->owner_id);
+    auto settings = engine_.directory().GetSettings(p->owner_id);
     nlohmann::json j = {{"agent_id", a->record.id},
                         {"name", a->record.name},
                         {"priority", a->record.priority},

@@ -85,10 +85,10 @@ void ApiServer::RegisterOwnerRoutes() {
                                                            "with --dev for the local sign-in flow"}}
                                     .dump()});
     }
-    if (Status s = engine_.CheckMagicLinkEmail(email->get<std::string>()); !s.ok()) {
+    if (Status s = engine_.directory().CheckMagicLinkEmail(email->get<std::string>()); !s.ok()) {
       return RespondError(res, ErrorCodeFor(s), s.message());
     }
-    const std::string token = engine_.IssueMagicToken(email->get<std::string>());
+    const std::string token = engine_.directory().IssueMagicToken(email->get<std::string>());
     Respond(res, {200, nlohmann::json{{"sent", true}, {"dev_token", token}}.dump()});
   });
 
@@ -100,7 +100,7 @@ void ApiServer::RegisterOwnerRoutes() {
     if (token == body->end() || !token->is_string()) {
       return Respond(res, ValidationError({{"token", "is required"}}));
     }
-    auto grant = engine_.RedeemMagicToken(token->get<std::string>());
+    auto grant = engine_.directory().RedeemMagicToken(token->get<std::string>());
     if (!grant.ok()) return RespondError(res, ErrorCodeFor(grant.status()), grant.status().message());
     res.set_header("Set-Cookie", "ad_session=" + grant->cookie_value +
                                      "; Path=/; HttpOnly; SameSite=Strict");
@@ -135,7 +135,7 @@ void ApiServer::RegisterOwnerRoutes() {
       }
     }
     if (!problems.empty()) return Respond(res, ValidationError(problems));
-    auto created = engine_.CreateAgent(p->owner_id, name->get<std::string>(), priority, scopes);
+    auto created = engine_.directory().CreateAgent(p->owner_id, name->get<std::string>(), priority, scopes);
     if (!created.ok()) {
       if (created.status().code() == StatusCode::kInvalidArgument) {
         return Respond(res, ValidationError({{"name/priority/scopes", created.status().message()}}));
@@ -151,14 +151,14 @@ void ApiServer::RegisterOwnerRoutes() {
     auto p = RequireOwner(req, res);
     if (!p) return;
     nlohmann::json list = nlohmann::json::array();
-    for (const engine::AgentView& a : engine_.ListAgents(p->owner_id)) list.push_back(AgentJson(a));
+    for (const engine::AgentView& a : engine_.directory().ListAgents(p->owner_id)) list.push_back(AgentJson(a));
     Respond(res, {200, nlohmann::json{{"agents", std::move(list)}}.dump()});
   });
 
   Get(R"(/v1/dashboard/agents/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
     auto p = RequireOwner(req, res);
     if (!p) return;
-    auto a = engine_.FindAgent(p->owner_id, req.matches[1]);
+    auto a = engine_.directory().FindAgent(p->owner_id, req.matches[1]);
     if (!a.ok()) return RespondStatus(res, a.status(), "agent");
     Respond(res, {200, AgentJson(*a).dump()});
   });
@@ -183,7 +183,7 @@ void ApiServer::RegisterOwnerRoutes() {
       return Respond(res, ValidationError({{"order", "must be a non-empty array of agent ids or "
                                                      "names, top-ranked first"}}));
     }
-    auto ranked = engine_.SetRankOrder(p->owner_id, refs);
+    auto ranked = engine_.directory().SetRankOrder(p->owner_id, refs);
     if (!ranked.ok()) return RespondStatus(res, ranked.status(), "order");
     nlohmann::json list = nlohmann::json::array();
     for (const engine::AgentView& a : *ranked) list.push_back(AgentJson(a));
@@ -222,7 +222,7 @@ void ApiServer::RegisterOwnerRoutes() {
       problems.push_back({"priority", "give priority and/or scopes to change"});
     }
     if (!problems.empty()) return Respond(res, ValidationError(problems));
-    auto a = engine_.UpdateAgent(p->owner_id, req.matches[1], update);
+    auto a = engine_.directory().UpdateAgent(p->owner_id, req.matches[1], update);
     if (!a.ok()) return RespondStatus(res, a.status(), "priority/scopes");
     Respond(res, {200, AgentJson(*a).dump()});
   });
@@ -230,7 +230,7 @@ void ApiServer::RegisterOwnerRoutes() {
   Post(R"(/v1/dashboard/agents/([^/]+)/keys)", [this](const httplib::Request& req, httplib::Response& res) {
     auto p = RequireOwner(req, res);
     if (!p) return;
-    auto rotated = engine_.RotateKey(p->owner_id, req.matches[1]);
+    auto rotated = engine_.directory().RotateKey(p->owner_id, req.matches[1]);
     if (!rotated.ok()) return RespondStatus(res, rotated.status(), "agent");
     nlohmann::json j = AgentJson(rotated->agent);
     j["plaintext_key"] = rotated->plaintext_key;
@@ -240,7 +240,7 @@ void ApiServer::RegisterOwnerRoutes() {
   auto revoke = [this](const httplib::Request& req, httplib::Response& res) {
     auto p = RequireOwner(req, res);
     if (!p) return;
-    auto a = engine_.RevokeKey(p->owner_id, req.matches[1]);
+    auto a = engine_.directory().RevokeKey(p->owner_id, req.matches[1]);
     if (!a.ok()) return RespondStatus(res, a.status(), "agent");
     Respond(res, {200, AgentJson(*a).dump()});
   };
@@ -250,7 +250,7 @@ void ApiServer::RegisterOwnerRoutes() {
   Get("/v1/dashboard/settings", [this](const httplib::Request& req, httplib::Response& res) {
     auto p = RequireOwner(req, res);
     if (!p) return;
-    auto v = engine_.GetSettings(p->owner_id);
+    auto v = engine_.directory().GetSettings(p->owner_id);
     if (!v.ok()) return RespondStatus(res, v.status(), "settings");
     Respond(res, {200, SettingsJson(*v).dump()});
   });
@@ -296,7 +296,7 @@ void ApiServer::RegisterOwnerRoutes() {
       if (!kFields.count(key)) problems.push_back({key, "is not a setting"});
     }
     if (!problems.empty()) return Respond(res, ValidationError(problems));
-    auto v = engine_.UpdateSettings(p->owner_id, u);
+    auto v = engine_.directory().UpdateSettings(p->owner_id, u);
     if (!v.ok()) return RespondStatus(res, v.status(), "settings");
     Respond(res, {200, SettingsJson(*v).dump()});
   });
@@ -305,7 +305,7 @@ void ApiServer::RegisterOwnerRoutes() {
   Get("/v1/status", [this](const httplib::Request& req, httplib::Response& res) {
     auto p = RequireAgentOrOwner(req, res, nullptr);
     if (!p) return;
-    auto c = engine_.Counts(p->owner_id);
+    auto c = engine_.directory().Counts(p->owner_id);
     if (!c.ok()) return RespondStatus(res, c.status(), "status");
     nlohmann::json j = {
         {"status", "ok"},
@@ -341,7 +341,7 @@ void ApiServer::RegisterSessionRoutes() {
     if (session.empty()) {
       return RespondError(res, "unauthorized", "no session to end: send the ad_session cookie");
     }
-    if (Status s = engine_.EndSession(session); !s.ok()) {
+    if (Status s = engine_.directory().EndSession(session); !s.ok()) {
       return RespondError(res, ErrorCodeFor(s), s.message());
     }
     res.set_header("Set-Cookie", kClearSessionCookie);
@@ -353,7 +353,7 @@ void ApiServer::RegisterSessionRoutes() {
     auto p = RequireOwner(req, res);
     if (!p) return;
     const bool socket = req.remote_addr == kUnixPeerAddr;
-    auto owners = engine_.RevokeSessions(socket ? "" : p->owner_id);
+    auto owners = engine_.directory().RevokeSessions(socket ? "" : p->owner_id);
     if (!owners.ok()) return RespondError(res, ErrorCodeFor(owners.status()), owners.status().message());
     if (!socket) res.set_header("Set-Cookie", kClearSessionCookie);
     Respond(res, {200, nlohmann::json{{"sessions_revoked", true},

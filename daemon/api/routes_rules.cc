@@ -26,7 +26,7 @@ void ApiServer::RegisterRuleRoutes() {
     engine::Outcome error;
     auto body = ParseObject(req.body, &error);
     if (!body) return Respond(res, error);
-    auto rule = engine_.CreateRule(p->owner_id, *body);
+    auto rule = engine_.directory().CreateRule(p->owner_id, *body);
     if (!rule.ok()) return RespondRuleError(res, rule.status());
     Respond(res, {201, engine::RuleJson(*rule).dump()});
   });
@@ -35,14 +35,14 @@ void ApiServer::RegisterRuleRoutes() {
     auto p = RequireOwner(req, res);
     if (!p) return;
     nlohmann::json list = nlohmann::json::array();
-    for (const store::RuleRecord& r : engine_.ListRules(p->owner_id)) list.push_back(engine::RuleJson(r));
+    for (const store::RuleRecord& r : engine_.directory().ListRules(p->owner_id)) list.push_back(engine::RuleJson(r));
     Respond(res, {200, nlohmann::json{{"rules", std::move(list)}}.dump()});
   });
 
   Get(R"(/v1/dashboard/rules/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
     auto p = RequireOwner(req, res);
     if (!p) return;
-    auto rule = engine_.GetRule(p->owner_id, req.matches[1]);
+    auto rule = engine_.directory().GetRule(p->owner_id, req.matches[1]);
     if (!rule.ok()) return RespondRuleError(res, rule.status());
     Respond(res, {200, engine::RuleJson(*rule).dump()});
   });
@@ -53,7 +53,7 @@ void ApiServer::RegisterRuleRoutes() {
     engine::Outcome error;
     auto body = ParseObject(req.body, &error);
     if (!body) return Respond(res, error);
-    auto rule = engine_.UpdateRule(p->owner_id, req.matches[1], *body);
+    auto rule = engine_.directory().UpdateRule(p->owner_id, req.matches[1], *body);
     if (!rule.ok()) return RespondRuleError(res, rule.status());
     Respond(res, {200, engine::RuleJson(*rule).dump()});
   });
@@ -62,7 +62,7 @@ void ApiServer::RegisterRuleRoutes() {
     auto p = RequireOwner(req, res);
     if (!p) return;
     const std::string id = req.matches[1];
-    Status s = engine_.DeleteRule(p->owner_id, id);
+    Status s = engine_.directory().DeleteRule(p->owner_id, id);
     if (!s.ok()) return RespondRuleError(res, s);
     Respond(res, {200, nlohmann::json{{"id", id}, {"status", "DELETED"}}.dump()});
   });

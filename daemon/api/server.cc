@@ -292,16 +292,16 @@ Result<engine::Principal> ApiServer::AuthenticateCredentials(const httplib::Requ
     if (auth.compare(0, kBearer.size(), kBearer) != 0 || auth.size() == kBearer.size()) {
       return Status::Unauthorized("Authorization must be \"Bearer avs_live_…\"");
     }
-    return engine_.AuthenticateKey(std::string_view(auth).substr(kBearer.size()));
+    return engine_.directory().AuthenticateKey(std::string_view(auth).substr(kBearer.size()));
   }
   if (req.remote_addr == kUnixPeerAddr) {
     // UnixSocketServer only lets the daemon's own user and root this far.
-    auto owner = engine_.LocalOwner();
+    auto owner = engine_.directory().LocalOwner();
     if (!owner.ok()) return owner.status();
     return engine::Principal::Owner(*owner);
   }
   if (const std::string session = SessionCookie(req); !session.empty()) {
-    return engine_.AuthenticateSession(session);
+    return engine_.directory().AuthenticateSession(session);
   }
   return Status::Unauthorized(
       "missing credentials: send \"Authorization: Bearer avs_live_…\" (an agent's key)");
@@ -315,7 +315,7 @@ Result<engine::Principal> ApiServer::Authenticate(const httplib::Request& req) {
   if (!p->is_owner()) {
     return Status::Forbidden(std::string(kActAsHeader) + " is for the owner; an agent acts as itself");
   }
-  return engine_.ActAs(*p, as);
+  return engine_.directory().ActAs(*p, as);
 }
 
 std::optional<engine::Principal> ApiServer::RequireAgentOrOwner(const httplib::Request& req,
@@ -367,7 +367,7 @@ std::optional<engine::Principal> ApiServer::RequireOwner(const httplib::Request&
 }
 
 int ApiServer::AgentPriority(const std::string& agent_id) {
-  auto a = engine_.GetAgent(agent_id);
+  auto a = engine_.directory().GetAgent(agent_id);
   return a.ok() ? a->record.priority : 0;
 }
 

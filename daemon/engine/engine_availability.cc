@@ -3,7 +3,7 @@
 // computed after the lock is released, so a long query never delays a decision.
 #include <algorithm>
 
-#include "daemon/engine/engine_internal.h"
+#include "daemon/engine/core.h"
 
 namespace agentdraft::engine {
 
@@ -11,7 +11,7 @@ using store::ClaimKind;
 using store::ClaimRecord;
 
 // What Availability copies of a calendar under the lock.
-struct Engine::AvailabilitySnapshot {
+struct Core::AvailabilitySnapshot {
   Time now;
   int64_t first_bucket = 0;
   std::vector<int32_t> busy_before;  // [i]: busy buckets among first_bucket .. first_bucket+i-1
@@ -75,10 +75,10 @@ void FillRuleContext(const std::vector<ClaimRecord>& bookings, Duration longest,
 
 }  // namespace
 
-void Engine::SnapshotForAvailabilityLocked(const Principal& p, const AvailabilityQuery& q,
+void Core::SnapshotForAvailabilityLocked(const Principal& p, const AvailabilityQuery& q,
                                            AvailabilitySnapshot& snap) {
-  const Calendar* cal = FindCalendar(p.owner_id);
-  snap.now = clock_.Now();
+  const Calendar* cal = s_.FindCalendarLocked(p.owner_id);
+  snap.now = s_.clock.Now();
   const BucketRange all = BucketRange::Of(q.range_start, q.range_end);
   snap.first_bucket = all.first;
   snap.busy_before.assign(all.size() + 1, 0);
@@ -102,21 +102,21 @@ void Engine::SnapshotForAvailabilityLocked(const Principal& p, const Availabilit
   for (const ClaimRecord& b : snap.bookings) snap.longest = std::max(snap.longest, b.end - b.start);
 }
 
-Outcome Engine::Availability(const Principal& p, const AvailabilityQuery& q) {
+Outcome Core::Availability(const Principal& p, const AvailabilityQuery& q) {
   AvailabilitySnapshot snap;
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    RefreshIfStaleLocked();
+    MutexLock lock(s_.mu);
+    s_.RefreshIfStaleLocked();
     SnapshotForAvailabilityLocked(p, q, snap);
   }
-  if (hooks_.availability_unlocked) hooks_.availability_unlocked();
+  if (s_.hooks.availability_unlocked) s_.hooks.availability_unlocked();
   RuleContext rules;
   if (!snap.rules.empty()) FillRuleContext(snap.bookings, snap.longest, snap.zone_name, snap.now, rules);
 
   const int64_t g = std::chrono::duration_cast<Duration>(q.granularity).count();
   const int64_t d = q.duration.count();
   const int64_t rs = ToMicros(q.range_start), re = ToMicros(q.range_end);
-  const size_t max_slots = static_cast<size_t>(std::max(1, options_.max_availability_slots));
+  const size_t max_slots = static_cast<size_t>(std::max(1, s_.options.max_availability_slots));
   nlohmann::json slots = nlohmann::json::array();
   std::optional<Time> next;  // the first free slot left out
   for (int64_t s = FloorDiv(rs + g - 1, g) * g; s + d <= re; s += g) {
@@ -141,7 +141,7 @@ Outcome Engine::Availability(const Principal& p, const AvailabilityQuery& q) {
   if (d % 60000000 == 0) body["duration_minutes"] = d / 60000000;
   if (g % 60000000 == 0) body["granularity_minutes"] = g / 60000000;
   if (next) body["next_range_start"] = FormatRfc3339(*next);
-  return {200, body.dump()};
+  return Outcome::Ok(body);
 }
 
 }  // namespace agentdraft::engine

@@ -1,30 +1,12 @@
 // Per-agent quotas: how many active claims an agent may have, and how many bytes of metadata
 // they may carry together (EngineOptions, owner settings; docs/design.md "Quotas").
-#include "daemon/engine/engine_internal.h"
+#include "daemon/engine/core.h"
 
 namespace agentdraft::engine {
 
 using store::ClaimRecord;
 
-int64_t MetadataBytes(const std::string& metadata_json) {
-  return metadata_json.empty() || metadata_json == "{}" ? 0 : static_cast<int64_t>(metadata_json.size());
-}
-
-void Engine::CountUsage(Calendar& cal, const ClaimRecord& claim, int sign) {
-  AgentUsage& u = cal.usage_by_agent[claim.agent_id];
-  u.claims += sign;
-  u.metadata_bytes += sign * MetadataBytes(claim.metadata_json);
-}
-
-int64_t Engine::MaxActiveClaims(const Calendar& c) const {
-  return c.owner.settings.max_active_claims_per_agent.value_or(options_.max_active_claims_per_agent);
-}
-
-int64_t Engine::MaxMetadataBytes(const Calendar& c) const {
-  return c.owner.settings.max_metadata_bytes_per_agent.value_or(options_.max_metadata_bytes_per_agent);
-}
-
-std::vector<ClaimRecord*> Engine::OwnHoldsOverlappingLocked(const Calendar& cal, const std::string& agent_id,
+std::vector<ClaimRecord*> Core::OwnHoldsOverlappingLocked(const Calendar& cal, const std::string& agent_id,
                                                             const BucketRange& range, Time now) const {
   std::vector<ClaimRecord*> out;
   auto ids = cal.holds_by_agent.find(agent_id);
@@ -36,7 +18,7 @@ std::vector<ClaimRecord*> Engine::OwnHoldsOverlappingLocked(const Calendar& cal,
   return out;
 }
 
-std::optional<Outcome> Engine::QuotaProblemLocked(const Calendar& cal, const std::string& agent_id,
+std::optional<Outcome> Core::QuotaProblemLocked(const Calendar& cal, const std::string& agent_id,
                                                   int64_t metadata_bytes, const std::vector<ClaimRecord*>& freed,
                                                   Time now) const {
   AgentUsage used;
@@ -52,16 +34,16 @@ std::optional<Outcome> Engine::QuotaProblemLocked(const Calendar& cal, const std
     }
   }
   for (const ClaimRecord* c : freed) leave_out(*c);
-  const int64_t max_claims = MaxActiveClaims(cal), max_bytes = MaxMetadataBytes(cal);
+  const int64_t max_claims = s_.MaxActiveClaims(cal), max_bytes = s_.MaxMetadataBytes(cal);
   if (used.claims + 1 > max_claims) {
-    return Error(422, "quota_exceeded",
+    return Error(ErrorCode::kQuotaExceeded,
                  "quota exceeded: you have " + std::to_string(used.claims) +
                      " active claims (bookings and unexpired holds); the owner's limit is " +
                      std::to_string(max_claims) + " per agent — cancel or release one first",
                  {{"quota", "max_active_claims_per_agent"}, {"limit", max_claims}, {"used", used.claims}});
   }
   if (used.metadata_bytes + metadata_bytes > max_bytes) {
-    return Error(422, "quota_exceeded",
+    return Error(ErrorCode::kQuotaExceeded,
                  "quota exceeded: your active claims carry " + std::to_string(used.metadata_bytes) +
                      " bytes of metadata and this one " + std::to_string(metadata_bytes) +
                      "; the owner's limit is " + std::to_string(max_bytes) +

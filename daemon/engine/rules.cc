@@ -117,6 +117,41 @@ const char* RuleKindName(RuleKind k) {
   return "?";
 }
 
+// A focus block: weekly (days, from, to) or once (start, end).
+Status ParseFocus(const json& body, Rule* r) {
+  r->weekly = body.contains("days");
+  if (r->weekly) {
+    Status s = OnlyFields(body, {"days", "from", "to"});
+    return s.ok() ? ParseWeekly(body, r) : s;
+  }
+  Status s = OnlyFields(body, {"start", "end"});
+  for (const char* f : {"start", "end"}) {
+    if (!s.ok()) return s;
+    auto it = body.find(f);
+    auto t = it != body.end() && it->is_string() ? ParseRfc3339(it->get<std::string>())
+                                                 : Result<Time>(Status::InvalidArgument(""));
+    if (!t.ok()) return Bad(f, "required, an RFC 3339 time (or give days, from and to for a weekly block)");
+    (f[0] == 's' ? r->start : r->end) = *t;
+  }
+  if (r->end <= r->start) return Bad("end", "must be after start");
+  return Status::Ok();
+}
+
+// A cap: max_bookings or max_minutes a day, for every agent or one (agent_id).
+Status ParseCap(const json& body, Rule* r) {
+  Status s = OnlyFields(body, {"max_bookings", "max_minutes", "agent_id"});
+  if (s.ok()) s = PositiveInt(body, "max_bookings", 1000, &r->max_bookings, false);
+  if (s.ok()) s = PositiveInt(body, "max_minutes", 24 * 60, &r->max_minutes, false);
+  if (s.ok() && (r->max_bookings > 0) == (r->max_minutes > 0)) {
+    s = Bad("max_bookings", "give exactly one of max_bookings and max_minutes (> 0)");
+  }
+  if (s.ok() && body.contains("agent_id")) {
+    if (!body["agent_id"].is_string() && !body["agent_id"].is_null()) s = Bad("agent_id", "must be an agent's id or name");
+    else if (body["agent_id"].is_string()) r->agent_id = body["agent_id"].get<std::string>();
+  }
+  return s;
+}
+
 Result<Rule> ParseRule(const json& body) {
   if (!body.is_object()) return Bad("body", "must be a JSON object");
   auto kind = body.find("kind");
@@ -132,22 +167,7 @@ Result<Rule> ParseRule(const json& body) {
     if (s.ok()) s = ParseWeekly(body, &r);
   } else if (k == "focus") {
     r.kind = RuleKind::kFocus;
-    r.weekly = body.contains("days");
-    if (r.weekly) {
-      s = OnlyFields(body, {"days", "from", "to"});
-      if (s.ok()) s = ParseWeekly(body, &r);
-    } else {
-      s = OnlyFields(body, {"start", "end"});
-      for (const char* f : {"start", "end"}) {
-        if (!s.ok()) break;
-        auto it = body.find(f);
-        auto t = it != body.end() && it->is_string() ? ParseRfc3339(it->get<std::string>())
-                                                     : Result<Time>(Status::InvalidArgument(""));
-        if (!t.ok()) s = Bad(f, "required, an RFC 3339 time (or give days, from and to for a weekly block)");
-        else (f[0] == 's' ? r.start : r.end) = *t;
-      }
-      if (s.ok() && r.end <= r.start) s = Bad("end", "must be after start");
-    }
+    s = ParseFocus(body, &r);
   } else if (k == "buffer") {
     r.kind = RuleKind::kBuffer;
     int before = 0, after = 0;
@@ -159,16 +179,7 @@ Result<Rule> ParseRule(const json& body) {
     r.after = minutes(after);
   } else if (k == "cap") {
     r.kind = RuleKind::kCap;
-    s = OnlyFields(body, {"max_bookings", "max_minutes", "agent_id"});
-    if (s.ok()) s = PositiveInt(body, "max_bookings", 1000, &r.max_bookings, false);
-    if (s.ok()) s = PositiveInt(body, "max_minutes", 24 * 60, &r.max_minutes, false);
-    if (s.ok() && (r.max_bookings > 0) == (r.max_minutes > 0)) {
-      s = Bad("max_bookings", "give exactly one of max_bookings and max_minutes (> 0)");
-    }
-    if (s.ok() && body.contains("agent_id")) {
-      if (!body["agent_id"].is_string() && !body["agent_id"].is_null()) s = Bad("agent_id", "must be an agent's id or name");
-      else if (body["agent_id"].is_string()) r.agent_id = body["agent_id"].get<std::string>();
-    }
+    s = ParseCap(body, &r);
   } else if (k == "notice") {
     r.kind = RuleKind::kNotice;
     int m = 0;
@@ -317,6 +328,31 @@ const std::vector<const store::ClaimRecord*>& DayBookings(const RuleContext& ctx
   return it->second;
 }
 
+// A cap rule against a commit `s`–`e` of an agent it applies to.
+template <typename MakeViolation>
+std::optional<Violation> CheckCap(const Rule& r, const RuleContext& ctx, Time s, Time e, MakeViolation violation) {
+  const int64_t day = LocalDay(ctx.ToLocal(s));
+  const Time from = ctx.ToUtc(day * kDay), to = ctx.ToUtc((day + 1) * kDay);
+  std::vector<const store::ClaimRecord*> scratch;
+  int count = 0;
+  Duration booked{0};
+  for (const store::ClaimRecord* b : DayBookings(ctx, from, to, scratch)) {
+    if (!r.agent_id.empty() && b->agent_id != r.agent_id) continue;
+    ++count;
+    booked += b->end - b->start;
+  }
+  const std::string on_day = ctx.quiet ? "" : LocalText(ctx, from).substr(0, 14) + " (" + ctx.zone_name + ")";
+  if (r.max_bookings > 0 && count + 1 > r.max_bookings) {
+    return violation(on_day + " already has " + std::to_string(count) + " bookings; the cap is " +
+                     std::to_string(r.max_bookings));
+  }
+  if (r.max_minutes > 0 && booked + (e - s) > minutes(r.max_minutes)) {
+    return violation(on_day + " already has " + FormatDuration(booked) + " booked; this would pass the cap of " +
+                     FormatDuration(minutes(r.max_minutes)));
+  }
+  return std::nullopt;
+}
+
 std::optional<Violation> Check(const Rule& r, const RuleContext& ctx, const std::string& agent_id, Time s,
                                Time e, bool is_commit) {
   const std::string kind = RuleKindName(r.kind);
@@ -354,29 +390,9 @@ std::optional<Violation> Check(const Rule& r, const RuleContext& ctx, const std:
       });
       return found;
     }
-    case RuleKind::kCap: {
+    case RuleKind::kCap:
       if (!is_commit || (!r.agent_id.empty() && r.agent_id != agent_id)) return std::nullopt;
-      const int64_t day = LocalDay(ctx.ToLocal(s));
-      const Time from = ctx.ToUtc(day * kDay), to = ctx.ToUtc((day + 1) * kDay);
-      std::vector<const store::ClaimRecord*> scratch;
-      int count = 0;
-      Duration booked{0};
-      for (const store::ClaimRecord* b : DayBookings(ctx, from, to, scratch)) {
-        if (!r.agent_id.empty() && b->agent_id != r.agent_id) continue;
-        ++count;
-        booked += b->end - b->start;
-      }
-      const std::string on_day = ctx.quiet ? "" : LocalText(ctx, from).substr(0, 14) + " (" + ctx.zone_name + ")";
-      if (r.max_bookings > 0 && count + 1 > r.max_bookings) {
-        return violation(on_day + " already has " + std::to_string(count) + " bookings; the cap is " +
-                         std::to_string(r.max_bookings));
-      }
-      if (r.max_minutes > 0 && booked + (e - s) > minutes(r.max_minutes)) {
-        return violation(on_day + " already has " + FormatDuration(booked) + " booked; this would pass the cap of " +
-                         FormatDuration(minutes(r.max_minutes)));
-      }
-      return std::nullopt;
-    }
+      return CheckCap(r, ctx, s, e, violation);
     case RuleKind::kBusinessHours:
       return std::nullopt;  // as a group, in CheckRules
   }

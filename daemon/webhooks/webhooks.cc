@@ -112,7 +112,7 @@ Result<store::WebhookSubscription> Webhooks::Create(const std::string& owner_id,
   sub.created_at = FromMicros(ToMicros(clock_.Now()) / 1000 * 1000);
   store::Decision rows;
   rows.subscriptions.push_back(sub);
-  Status s = engine_->RecordChange(owner_id, owner_id, "webhook.created", sub.id,
+  Status s = engine_->directory().RecordChange(owner_id, owner_id, "webhook.created", sub.id,
                                    {{"subscription_id", sub.id}, {"event_type", event_type}, {"url", url}},
                                    std::move(rows));
   if (!s.ok()) return s;
@@ -144,7 +144,7 @@ Status Webhooks::Delete(const std::string& owner_id, const std::string& subscrip
   sub.deleted_at = FromMicros(ToMicros(clock_.Now()) / 1000 * 1000);
   store::Decision rows;
   rows.subscriptions.push_back(sub);
-  Status s = engine_->RecordChange(owner_id, owner_id, "webhook.deleted", sub.id,
+  Status s = engine_->directory().RecordChange(owner_id, owner_id, "webhook.deleted", sub.id,
                                    {{"subscription_id", sub.id}}, std::move(rows));
   if (!s.ok()) return s;
   std::lock_guard<std::mutex> lock(mu_);

@@ -187,9 +187,9 @@ void Check(const std::string& path, const std::string& owner_id,
   auto lost = [&](const std::string& what) { report.lost.push_back(what); };
   // The owner and its agents (acknowledged by the synchronous administrative calls).
   ++report.acks_checked;
-  if (!engine.Counts(owner_id).ok()) lost("owner " + owner_id);
+  if (!engine.directory().Counts(owner_id).ok()) lost("owner " + owner_id);
   std::set<std::string> agents_found;
-  for (const auto& a : engine.ListAgents(owner_id)) agents_found.insert(a.record.id);
+  for (const auto& a : engine.directory().ListAgents(owner_id)) agents_found.insert(a.record.id);
   for (const auto& id : agent_ids) {
     ++report.acks_checked;
     if (!agents_found.count(id)) lost("agent " + id);
@@ -292,7 +292,7 @@ PowerLossReport RunPowerLoss(const std::string& dir, const PowerLossOptions& opt
       report.problems.push_back("starting the engine: " + s.ToString());
       return report;
     }
-    auto grant = engine->RedeemMagicToken(engine->IssueMagicToken("power@example.com"));
+    auto grant = engine->directory().RedeemMagicToken(engine->directory().IssueMagicToken("power@example.com"));
     if (!grant.ok()) {
       report.problems.push_back("creating the owner: " + grant.status().ToString());
       return report;
@@ -300,13 +300,13 @@ PowerLossReport RunPowerLoss(const std::string& dir, const PowerLossOptions& opt
     owner_id = grant->owner.id;
     std::vector<engine::Principal> agents;
     for (int w = 0; w < options.workers; ++w) {
-      auto created = engine->CreateAgent(owner_id, "agent-" + std::to_string(w), 1 + w % 3, {});
+      auto created = engine->directory().CreateAgent(owner_id, "agent-" + std::to_string(w), 1 + w % 3, {});
       if (!created.ok()) {
         report.problems.push_back("creating an agent: " + created.status().ToString());
         return report;
       }
       agent_ids.push_back(created->agent.record.id);
-      agents.push_back(*engine->AuthenticateKey(created->plaintext_key));
+      agents.push_back(*engine->directory().AuthenticateKey(created->plaintext_key));
     }
     report.acks = 1 + options.workers;
 

@@ -64,9 +64,9 @@ class ApiErrorBodyTest : public ::testing::Test {
     eo.key_secret = "error-body-test";
     engine_ = std::make_unique<engine::Engine>(*store_, clock_, eo);
     ASSERT_TRUE(engine_->Start().ok());
-    auto grant = engine_->RedeemMagicToken(engine_->IssueMagicToken("owner@example.com"));
+    auto grant = engine_->directory().RedeemMagicToken(engine_->directory().IssueMagicToken("owner@example.com"));
     ASSERT_TRUE(grant.ok());
-    auto agent = engine_->CreateAgent(grant->owner.id, "scheduler", 1, {});
+    auto agent = engine_->directory().CreateAgent(grant->owner.id, "scheduler", 1, {});
     ASSERT_TRUE(agent.ok());
     key_ = agent->plaintext_key;
     server_ = std::make_unique<ApiServer>(*engine_, ServerOptions{});

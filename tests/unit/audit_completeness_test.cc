@@ -61,7 +61,7 @@ TEST_F(AuditCompletenessTest, TheFinalStateAndTheLogAgreeRowForRow) {
         if (pick(10) == 0) {
           engine::AgentUpdate u;
           u.priority = 1 + static_cast<int>(pick(4));
-          ASSERT_TRUE(engine_->UpdateAgent(owner_id_, a.agent_id, u).ok());
+          ASSERT_TRUE(engine_->directory().UpdateAgent(owner_id_, a.agent_id, u).ok());
         } else {
           SettleTieWindow();
         }
@@ -84,8 +84,8 @@ TEST_F(AuditCompletenessTest, TheFinalStateAndTheLogAgreeRowForRow) {
   }
   engine::SettingsUpdate u;
   u.bump_window = std::chrono::seconds(45);
-  ASSERT_TRUE(engine_->UpdateSettings(owner_id_, u).ok());
-  ASSERT_TRUE(engine_->RevokeKey(owner_id_, agents[0].agent_id).ok());
+  ASSERT_TRUE(engine_->directory().UpdateSettings(owner_id_, u).ok());
+  ASSERT_TRUE(engine_->directory().RevokeKey(owner_id_, agents[0].agent_id).ok());
   store_->Flush();
 
   store::AuditQuery aq;

@@ -22,7 +22,7 @@ TEST_F(EngineAdminTest, TheWholeRankOrderDecidesTheNextRace) {
   auto a = AddAgent("a", 1);
   auto b = AddAgent("b", 2);
   auto c = AddAgent("c", 3);
-  auto ranked = engine_->SetRankOrder(owner_id_, {"c", "a", b.agent_id});
+  auto ranked = engine_->directory().SetRankOrder(owner_id_, {"c", "a", b.agent_id});
   ASSERT_TRUE(ranked.ok()) << ranked.status().ToString();
   ASSERT_EQ(ranked->size(), 3u);
   EXPECT_EQ((*ranked)[0].record.name, "c");
@@ -45,61 +45,61 @@ TEST_F(EngineAdminTest, TheWholeRankOrderDecidesTheNextRace) {
 TEST_F(EngineAdminTest, ARankOrderMustNameEveryActiveAgentOnceAndChangesNothingOtherwise) {
   AddAgent("a", 1);
   AddAgent("b", 2);
-  EXPECT_EQ(engine_->SetRankOrder(owner_id_, {"b"}).status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(engine_->SetRankOrder(owner_id_, {"b", "a", "b"}).status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(engine_->SetRankOrder(owner_id_, {"b", "a", "ghost"}).status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(engine_->ListAgents(owner_id_)[0].record.name, "a");
+  EXPECT_EQ(engine_->directory().SetRankOrder(owner_id_, {"b"}).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(engine_->directory().SetRankOrder(owner_id_, {"b", "a", "b"}).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(engine_->directory().SetRankOrder(owner_id_, {"b", "a", "ghost"}).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(engine_->directory().ListAgents(owner_id_)[0].record.name, "a");
   EXPECT_TRUE(Rows("agent.ranked").empty());
   // A revoked agent is left out of the order and follows the others.
-  ASSERT_TRUE(engine_->RevokeKey(owner_id_, "a").ok());
-  auto ranked = engine_->SetRankOrder(owner_id_, {"b"});
+  ASSERT_TRUE(engine_->directory().RevokeKey(owner_id_, "a").ok());
+  auto ranked = engine_->directory().SetRankOrder(owner_id_, {"b"});
   ASSERT_TRUE(ranked.ok()) << ranked.status().ToString();
   EXPECT_EQ((*ranked)[0].record.name, "b");
   EXPECT_EQ((*ranked)[1].record.name, "a");
 }
 
 TEST_F(EngineAdminTest, RevokingAndRotatingAKeyTakeEffectOnTheNextRequest) {
-  auto created = engine_->CreateAgent(owner_id_, "bot", 1, {});
+  auto created = engine_->directory().CreateAgent(owner_id_, "bot", 1, {});
   ASSERT_TRUE(created.ok());
   const std::string old_key = created->plaintext_key;
-  auto rotated = engine_->RotateKey(owner_id_, "bot");
+  auto rotated = engine_->directory().RotateKey(owner_id_, "bot");
   ASSERT_TRUE(rotated.ok());
-  EXPECT_EQ(engine_->AuthenticateKey(old_key).status().code(), StatusCode::kUnauthorized);
-  EXPECT_TRUE(engine_->AuthenticateKey(rotated->plaintext_key).ok());
+  EXPECT_EQ(engine_->directory().AuthenticateKey(old_key).status().code(), StatusCode::kUnauthorized);
+  EXPECT_TRUE(engine_->directory().AuthenticateKey(rotated->plaintext_key).ok());
 
-  auto revoked = engine_->RevokeKey(owner_id_, "bot");
+  auto revoked = engine_->directory().RevokeKey(owner_id_, "bot");
   ASSERT_TRUE(revoked.ok());
   EXPECT_TRUE(revoked->record.revoked_at.has_value());
-  EXPECT_EQ(engine_->AuthenticateKey(rotated->plaintext_key).status().code(), StatusCode::kUnauthorized);
-  EXPECT_TRUE(engine_->RevokeKey(owner_id_, "bot").ok());  // harmless twice
+  EXPECT_EQ(engine_->directory().AuthenticateKey(rotated->plaintext_key).status().code(), StatusCode::kUnauthorized);
+  EXPECT_TRUE(engine_->directory().RevokeKey(owner_id_, "bot").ok());  // harmless twice
   EXPECT_EQ(Rows("agent.key_revoked").size(), 1u);
 
   // Rotating gives a revoked agent a working key again.
-  auto again = engine_->RotateKey(owner_id_, "bot");
+  auto again = engine_->directory().RotateKey(owner_id_, "bot");
   ASSERT_TRUE(again.ok());
-  EXPECT_TRUE(engine_->AuthenticateKey(again->plaintext_key).ok());
-  EXPECT_FALSE(engine_->FindAgent(owner_id_, "bot")->record.revoked_at.has_value());
+  EXPECT_TRUE(engine_->directory().AuthenticateKey(again->plaintext_key).ok());
+  EXPECT_FALSE(engine_->directory().FindAgent(owner_id_, "bot")->record.revoked_at.has_value());
   EXPECT_EQ(Rows("agent.key_rotated").size(), 2u);
 }
 
 TEST_F(EngineAdminTest, ChangesSurviveARestartOnTheSameStore) {
   AddAgent("a", 1);
   AddAgent("b", 2);
-  ASSERT_TRUE(engine_->SetRankOrder(owner_id_, {"b", "a"}).ok());
-  ASSERT_TRUE(engine_->RevokeKey(owner_id_, "a").ok());
+  ASSERT_TRUE(engine_->directory().SetRankOrder(owner_id_, {"b", "a"}).ok());
+  ASSERT_TRUE(engine_->directory().RevokeKey(owner_id_, "a").ok());
   engine::SettingsUpdate u;
   u.tie_window = 70ms;
   u.timezone = "America/New_York";
-  ASSERT_TRUE(engine_->UpdateSettings(owner_id_, u).ok());
+  ASSERT_TRUE(engine_->directory().UpdateSettings(owner_id_, u).ok());
 
   engine_->Stop();
   engine_ = std::make_unique<engine::Engine>(*store_, clock_, options_);
   ASSERT_TRUE(engine_->Start().ok());
-  auto agents = engine_->ListAgents(owner_id_);
+  auto agents = engine_->directory().ListAgents(owner_id_);
   ASSERT_EQ(agents.size(), 2u);
   EXPECT_EQ(agents[0].record.name, "b");
   EXPECT_TRUE(agents[1].record.revoked_at.has_value());
-  auto s = engine_->GetSettings(owner_id_);
+  auto s = engine_->directory().GetSettings(owner_id_);
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(s->tie_window, 70ms);
   EXPECT_EQ(s->timezone, "America/New_York");
@@ -110,7 +110,7 @@ TEST_F(EngineAdminTest, SettingsApplyToTheNextDecisionAndAreValidated) {
   auto low = AddAgent("low", 2);
   engine::SettingsUpdate wide;
   wide.tie_window = 500ms;
-  ASSERT_TRUE(engine_->UpdateSettings(owner_id_, wide).ok());
+  ASSERT_TRUE(engine_->directory().UpdateSettings(owner_id_, wide).ok());
   // The low-ranked agent now waits 500 ms of the fake clock, not the default 20 ms.
   auto f = CommitAsync(low, Slot(0, 30));
   clock_.Advance(options_.tie_window);
@@ -126,28 +126,28 @@ TEST_F(EngineAdminTest, SettingsApplyToTheNextDecisionAndAreValidated) {
                    [] { engine::SettingsUpdate u; u.max_holds_per_agent = 0; return u; }(),
                    [] { engine::SettingsUpdate u; u.timezone = "Nowhere/Atlantis"; return u; }(),
                    [] { engine::SettingsUpdate u; u.reset = {"speed"}; return u; }()}) {
-    EXPECT_EQ(engine_->UpdateSettings(owner_id_, bad).status().code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(engine_->directory().UpdateSettings(owner_id_, bad).status().code(), StatusCode::kInvalidArgument);
   }
-  EXPECT_EQ(engine_->GetSettings(owner_id_)->tie_window, 500ms);
+  EXPECT_EQ(engine_->directory().GetSettings(owner_id_)->tie_window, 500ms);
   engine::SettingsUpdate reset;
   reset.reset = {"tie_window_ms"};
-  EXPECT_EQ(engine_->UpdateSettings(owner_id_, reset)->tie_window, options_.tie_window);
+  EXPECT_EQ(engine_->directory().UpdateSettings(owner_id_, reset)->tie_window, options_.tie_window);
   EXPECT_EQ(Rows("settings.updated").size(), 2u);
   (void)top;
 }
 
 TEST_F(EngineAdminTest, TheLocalOwnerIsTheOldestNotSignedInByTheMagicLinkAndIsCreatedOnce) {
-  auto local = engine_->LocalOwner();
+  auto local = engine_->directory().LocalOwner();
   ASSERT_TRUE(local.ok());
   EXPECT_NE(*local, owner_id_);  // the fixture's owner signed in by the magic link
   clock_.Advance(1s);
-  ASSERT_TRUE(engine_->RedeemMagicToken(engine_->IssueMagicToken("second@example.com")).ok());
-  EXPECT_EQ(*engine_->LocalOwner(), *local);
+  ASSERT_TRUE(engine_->directory().RedeemMagicToken(engine_->directory().IssueMagicToken("second@example.com")).ok());
+  EXPECT_EQ(*engine_->directory().LocalOwner(), *local);
 }
 
 TEST_F(EngineAdminTest, TheOwnerActingAsAnAgentIsThatAgentAndTheAuditSaysWho) {
   auto bot = AddAgent("bot", 1);
-  auto as = engine_->ActAs(Owner(), "bot");
+  auto as = engine_->directory().ActAs(Owner(), "bot");
   ASSERT_TRUE(as.ok());
   EXPECT_FALSE(as->is_owner());
   EXPECT_EQ(as->agent_id, bot.agent_id);
@@ -161,7 +161,7 @@ TEST_F(EngineAdminTest, TheOwnerActingAsAnAgentIsThatAgentAndTheAuditSaysWho) {
   // The agent itself leaves no acted_by.
   ASSERT_EQ(Commit(bot, Slot(60, 90)).status, 201);
   EXPECT_FALSE(nlohmann::json::parse(Rows("booking.committed")[1].payload_json).contains("acted_by"));
-  EXPECT_EQ(engine_->ActAs(Owner(), "ghost").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(engine_->directory().ActAs(Owner(), "ghost").status().code(), StatusCode::kNotFound);
 }
 
 }  // namespace

@@ -104,7 +104,7 @@ TEST_F(EngineCounterTest, AcceptingMovesTheBookingInOneDecision) {
 TEST_F(EngineCounterTest, ASlotTheWinnerCannotTakeIsRefusedAndTheCounterStaysPending) {
   SetUpLostRace();
   engine::Principal boss = AddAgent("boss", 1);
-  ASSERT_TRUE(engine_->UpdateAgent(owner_id_, "top", {.priority = 2}).ok());  // boss outranks top now
+  ASSERT_TRUE(engine_->directory().UpdateAgent(owner_id_, "top", {.priority = 2}).ok());  // boss outranks top now
   ASSERT_EQ(Commit(boss, Slot(60, 90)).status, 201);
   Reply offer = Propose(low_, booking_, Offer({{60, 90}, {120, 150}}));
   ASSERT_EQ(offer.status, 201) << offer.raw;

@@ -8,12 +8,12 @@ namespace {
 
 class EngineQuotaTest : public EngineTest {
  protected:
-  int64_t AuditRows() { return engine_->Counts(owner_id_)->audit_rows; }
+  int64_t AuditRows() { return engine_->directory().Counts(owner_id_)->audit_rows; }
   void Set(std::optional<int64_t> claims, std::optional<int64_t> bytes) {
     engine::SettingsUpdate u;
     u.max_active_claims_per_agent = claims;
     u.max_metadata_bytes_per_agent = bytes;
-    ASSERT_TRUE(engine_->UpdateSettings(owner_id_, u).ok());
+    ASSERT_TRUE(engine_->directory().UpdateSettings(owner_id_, u).ok());
   }
   // A claim whose metadata is {"blob": "xxx…"}: `blob` + 11 bytes of JSON.
   static engine::ClaimRequest WithMetadata(engine::ClaimRequest r, size_t blob) {
@@ -110,20 +110,20 @@ TEST_F(EngineQuotaTest, OwnerSetMetadataCapOfZeroRefusesAnyMetadata) {
 TEST_F(EngineQuotaTest, QuotaSettingsAreValidatedShownAndReset) {
   engine::SettingsUpdate zero;
   zero.max_active_claims_per_agent = 0;
-  EXPECT_EQ(engine_->UpdateSettings(owner_id_, zero).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(engine_->directory().UpdateSettings(owner_id_, zero).status().code(), StatusCode::kInvalidArgument);
   engine::SettingsUpdate too_many;
   too_many.max_active_claims_per_agent = engine::kMaxActiveClaimsSetting + 1;
-  EXPECT_EQ(engine_->UpdateSettings(owner_id_, too_many).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(engine_->directory().UpdateSettings(owner_id_, too_many).status().code(), StatusCode::kInvalidArgument);
   engine::SettingsUpdate negative;
   negative.max_metadata_bytes_per_agent = -1;
-  EXPECT_EQ(engine_->UpdateSettings(owner_id_, negative).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(engine_->directory().UpdateSettings(owner_id_, negative).status().code(), StatusCode::kInvalidArgument);
   Set(7, 4096);
-  auto v = engine_->GetSettings(owner_id_);
+  auto v = engine_->directory().GetSettings(owner_id_);
   EXPECT_EQ(v->max_active_claims_per_agent, 7);
   EXPECT_EQ(v->max_metadata_bytes_per_agent, 4096);
   engine::SettingsUpdate reset;
   reset.reset = {"max_active_claims_per_agent", "max_metadata_bytes_per_agent"};
-  v = engine_->UpdateSettings(owner_id_, reset);
+  v = engine_->directory().UpdateSettings(owner_id_, reset);
   EXPECT_EQ(v->max_active_claims_per_agent, 1000);
   EXPECT_EQ(v->max_metadata_bytes_per_agent, 1 << 20);
   EXPECT_TRUE(v->explicit_fields.empty());

@@ -9,12 +9,12 @@ namespace {
 class EngineSessionsTest : public EngineTest {
  protected:
   std::string SignIn(const std::string& email = "owner@example.com") {
-    auto grant = engine_->RedeemMagicToken(engine_->IssueMagicToken(email));
+    auto grant = engine_->directory().RedeemMagicToken(engine_->directory().IssueMagicToken(email));
     EXPECT_TRUE(grant.ok()) << grant.status().ToString();
     return grant.ok() ? grant->cookie_value : "";
   }
   StatusCode Use(const std::string& cookie) {
-    return engine_->AuthenticateSession(cookie).status().code();
+    return engine_->directory().AuthenticateSession(cookie).status().code();
   }
 };
 
@@ -30,16 +30,16 @@ TEST_F(EngineSessionsTest, ASessionInUseStillExpiresAfterThirtyDays) {
 TEST_F(EngineSessionsTest, AnEndedSessionIsRefusedAndOthersGoOn) {
   const std::string mine = SignIn(), other = SignIn();
   ASSERT_EQ(Use(mine), StatusCode::kOk);
-  ASSERT_TRUE(engine_->EndSession(mine).ok());
+  ASSERT_TRUE(engine_->directory().EndSession(mine).ok());
   EXPECT_EQ(Use(mine), StatusCode::kUnauthorized);
   EXPECT_EQ(Use(other), StatusCode::kOk);
-  EXPECT_TRUE(engine_->EndSession(mine).ok());  // again: harmless
+  EXPECT_TRUE(engine_->directory().EndSession(mine).ok());  // again: harmless
 }
 
 TEST_F(EngineSessionsTest, RevokingEndsEveryCurrentSessionOfThatOwnerOnly) {
   const std::string a = SignIn(), b = SignIn(), elsewhere = SignIn("other@example.com");
   ASSERT_EQ(Use(a), StatusCode::kOk);
-  auto revoked = engine_->RevokeSessions(owner_id_);
+  auto revoked = engine_->directory().RevokeSessions(owner_id_);
   ASSERT_TRUE(revoked.ok()) << revoked.status().ToString();
   EXPECT_EQ(*revoked, 1);
   EXPECT_EQ(Use(a), StatusCode::kUnauthorized);
@@ -50,9 +50,9 @@ TEST_F(EngineSessionsTest, RevokingEndsEveryCurrentSessionOfThatOwnerOnly) {
   q.owner_id = owner_id_;
   q.kind = "sessions.revoked";
   EXPECT_EQ(store_->ListAudit(q)->size(), 1u);
-  EXPECT_EQ(engine_->RevokeSessions("usr_nosuch").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(engine_->directory().RevokeSessions("usr_nosuch").status().code(), StatusCode::kNotFound);
   // Everyone's ("" = every owner, the socket's "sign everyone out").
-  EXPECT_EQ(*engine_->RevokeSessions(""), 2);
+  EXPECT_EQ(*engine_->directory().RevokeSessions(""), 2);
   EXPECT_EQ(Use(elsewhere), StatusCode::kUnauthorized);
 }
 
@@ -68,17 +68,17 @@ TEST_F(EngineSessionsTest, ADevSessionIsRefusedByAnEngineWithoutDevMode) {
 
 TEST_F(EngineSessionsTest, TheMagicLinkNeverSignsInToTheLocalOwner) {
   // The fixture's owner signed in by the magic link: it is not the socket's.
-  auto local = engine_->LocalOwner();
+  auto local = engine_->directory().LocalOwner();
   ASSERT_TRUE(local.ok());
   EXPECT_NE(*local, owner_id_);
   for (const char* email : {"owner@localhost", "owner@example.com"}) {
     SCOPED_TRACE(email);
-    EXPECT_EQ(engine_->CheckMagicLinkEmail(email).code(),
+    EXPECT_EQ(engine_->directory().CheckMagicLinkEmail(email).code(),
               std::string(email) == "owner@localhost" ? StatusCode::kForbidden : StatusCode::kOk);
   }
-  auto grant = engine_->RedeemMagicToken(engine_->IssueMagicToken(engine::kLocalOwnerEmail));
+  auto grant = engine_->directory().RedeemMagicToken(engine_->directory().IssueMagicToken(engine::kLocalOwnerEmail));
   EXPECT_EQ(grant.status().code(), StatusCode::kForbidden);
-  EXPECT_EQ(*engine_->LocalOwner(), *local);
+  EXPECT_EQ(*engine_->directory().LocalOwner(), *local);
 }
 
 TEST_F(EngineSessionsTest, AMagicLinkMadeFirstDoesNotMakeTheLocalOwner) {
@@ -90,13 +90,13 @@ TEST_F(EngineSessionsTest, AMagicLinkMadeFirstDoesNotMakeTheLocalOwner) {
   store_ = std::move(store::SqliteStore::Open(so).value());
   engine_ = std::make_unique<engine::Engine>(*store_, clock_, options_);
   ASSERT_TRUE(engine_->Start().ok());
-  auto page = engine_->RedeemMagicToken(engine_->IssueMagicToken("page@example.com"));
+  auto page = engine_->directory().RedeemMagicToken(engine_->directory().IssueMagicToken("page@example.com"));
   ASSERT_TRUE(page.ok());
   clock_.Advance(1s);
-  auto local = engine_->LocalOwner();
+  auto local = engine_->directory().LocalOwner();
   ASSERT_TRUE(local.ok());
   EXPECT_NE(*local, page->owner.id);
-  auto session = engine_->AuthenticateSession(page->cookie_value);
+  auto session = engine_->directory().AuthenticateSession(page->cookie_value);
   ASSERT_TRUE(session.ok());
   EXPECT_EQ(session->owner_id, page->owner.id);
 }

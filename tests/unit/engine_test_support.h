@@ -11,6 +11,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "daemon/engine/audit_chain.h"
+#include "daemon/engine/buckets.h"
+#include "daemon/engine/rules.h"
 #include "daemon/engine/engine.h"
 #include "daemon/store/sqlite_store.h"
 #include "tests/support/fake_clock.h"
@@ -45,7 +48,7 @@ class EngineTest : public ::testing::Test {
     options_ = eo;
     engine_ = std::make_unique<engine::Engine>(*store_, clock_, eo);
     ASSERT_TRUE(engine_->Start().ok());
-    auto grant = engine_->RedeemMagicToken(engine_->IssueMagicToken("owner@example.com"));
+    auto grant = engine_->directory().RedeemMagicToken(engine_->directory().IssueMagicToken("owner@example.com"));
     ASSERT_TRUE(grant.ok()) << grant.status().ToString();
     owner_id_ = grant->owner.id;
   }
@@ -56,9 +59,9 @@ class EngineTest : public ::testing::Test {
   }
 
   engine::Principal AddAgent(const std::string& name, int priority) {
-    auto created = engine_->CreateAgent(owner_id_, name, priority, {});
+    auto created = engine_->directory().CreateAgent(owner_id_, name, priority, {});
     EXPECT_TRUE(created.ok()) << created.status().ToString();
-    auto p = engine_->AuthenticateKey(created->plaintext_key);
+    auto p = engine_->directory().AuthenticateKey(created->plaintext_key);
     EXPECT_TRUE(p.ok());
     return p.value();
   }

@@ -19,7 +19,7 @@ Time T(const char* rfc3339) { return *ParseRfc3339(rfc3339); }
 class RulesTest : public EngineTest {
  protected:
   std::string AddRule(const json& body, const std::string& owner = "") {
-    auto r = engine_->CreateRule(owner.empty() ? owner_id_ : owner, body);
+    auto r = engine_->directory().CreateRule(owner.empty() ? owner_id_ : owner, body);
     EXPECT_TRUE(r.ok()) << body << ": " << r.status().ToString();
     return r.ok() ? r->id : "";
   }
@@ -27,7 +27,7 @@ class RulesTest : public EngineTest {
     engine::SettingsUpdate u;
     u.timezone = tz;
     u.tie_window = tie;
-    ASSERT_TRUE(engine_->UpdateSettings(owner_id_, u).ok());
+    ASSERT_TRUE(engine_->directory().UpdateSettings(owner_id_, u).ok());
   }
   static engine::ClaimRequest At(const char* start, const char* end, std::string key = "") {
     engine::ClaimRequest r;
@@ -65,7 +65,7 @@ class RulesTest : public EngineTest {
     EXPECT_FALSE(r.body.value("message", "").empty());
   }
   int64_t AuditRows() {
-    auto c = engine_->Counts(owner_id_);
+    auto c = engine_->directory().Counts(owner_id_);
     return c.ok() ? c->audit_rows : -1;
   }
 };
@@ -173,13 +173,13 @@ TEST_F(RulesTest, AdministrationIsAuditedValidatedAndSurvivesARestart) {
   AddAgent("a", 1);
   const int64_t rows = AuditRows();
   const std::string id = AddRule({{"kind", "cap"}, {"max_bookings", 4}, {"agent_id", "a"}});
-  auto updated = engine_->UpdateRule(owner_id_, id, {{"max_bookings", 5}, {"agent_id", "a"}});
+  auto updated = engine_->directory().UpdateRule(owner_id_, id, {{"max_bookings", 5}, {"agent_id", "a"}});
   ASSERT_TRUE(updated.ok()) << updated.status().ToString();
   EXPECT_EQ(json::parse(updated->spec_json)["max_bookings"], 5);
-  EXPECT_FALSE(engine_->UpdateRule(owner_id_, id, {{"kind", "notice"}, {"minutes", 5}}).ok());
+  EXPECT_FALSE(engine_->directory().UpdateRule(owner_id_, id, {{"kind", "notice"}, {"minutes", 5}}).ok());
   const std::string gone = AddRule({{"kind", "notice"}, {"minutes", 30}});
-  ASSERT_TRUE(engine_->DeleteRule(owner_id_, gone).ok());
-  EXPECT_EQ(engine_->DeleteRule(owner_id_, gone).code(), StatusCode::kNotFound);
+  ASSERT_TRUE(engine_->directory().DeleteRule(owner_id_, gone).ok());
+  EXPECT_EQ(engine_->directory().DeleteRule(owner_id_, gone).code(), StatusCode::kNotFound);
   EXPECT_EQ(AuditRows(), rows + 4);  // created, updated, created, deleted
   for (const json& bad : {json{{"kind", "nap"}}, json{{"kind", "cap"}}, json{{"kind", "cap"}, {"max_bookings", 1}, {"max_minutes", 5}},
                           json{{"kind", "business_hours"}, {"days", {"someday"}}, {"from", "09:00"}, {"to", "10:00"}},
@@ -187,7 +187,7 @@ TEST_F(RulesTest, AdministrationIsAuditedValidatedAndSurvivesARestart) {
                           json{{"kind", "focus"}, {"start", "2026-06-02T10:00:00Z"}},
                           json{{"kind", "cap"}, {"max_bookings", 1}, {"agent_id", "nobody"}},
                           json{{"kind", "notice"}, {"minutes", 5}, {"extra", 1}}}) {
-    auto r = engine_->CreateRule(owner_id_, bad);
+    auto r = engine_->directory().CreateRule(owner_id_, bad);
     EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << bad;
   }
   EXPECT_EQ(AuditRows(), rows + 4);
@@ -195,7 +195,7 @@ TEST_F(RulesTest, AdministrationIsAuditedValidatedAndSurvivesARestart) {
   engine_->Stop();
   engine_ = std::make_unique<engine::Engine>(*store_, clock_, options_);
   ASSERT_TRUE(engine_->Start().ok());
-  auto rules = engine_->ListRules(owner_id_);
+  auto rules = engine_->directory().ListRules(owner_id_);
   ASSERT_EQ(rules.size(), 1u);
   EXPECT_EQ(rules[0].id, id);
   EXPECT_EQ(json::parse(rules[0].spec_json)["max_bookings"], 5);
@@ -218,19 +218,19 @@ TEST_F(RulesTest, AvailabilityAndCommitAgreeOnRandomCalendars) {
   };
   int checked_free = 0, checked_busy = 0, cases = 0, capped_days = 0;
   for (int c = 0; c < 2000; ++c, ++cases) {
-    auto grant = engine_->RedeemMagicToken(engine_->IssueMagicToken("owner" + std::to_string(c) + "@example.com"));
+    auto grant = engine_->directory().RedeemMagicToken(engine_->directory().IssueMagicToken("owner" + std::to_string(c) + "@example.com"));
     ASSERT_TRUE(grant.ok());
     const std::string owner = grant->owner.id;
     auto mk = [&](const std::string& name, int priority) {
-      auto created = engine_->CreateAgent(owner, name, priority, {});
-      return *engine_->AuthenticateKey(created->plaintext_key);
+      auto created = engine_->directory().CreateAgent(owner, name, priority, {});
+      return *engine_->directory().AuthenticateKey(created->plaintext_key);
     };
     auto top = mk("top", 1);
     auto me = mk("me", 2);  // ranked last: no rank rule lets its commits through
     engine::SettingsUpdate u;
     u.timezone = zones[pick(0, 2)];
     u.tie_window = 0ms;
-    ASSERT_TRUE(engine_->UpdateSettings(owner, u).ok());
+    ASSERT_TRUE(engine_->directory().UpdateSettings(owner, u).ok());
     const Time day0 = T(days[pick(0, 4)]);
     clock_.Set(day0 - std::chrono::hours(pick(0, 30)));
     // Bookings first (rules would refuse some), by both agents, on 15-minute starts.
@@ -255,7 +255,7 @@ TEST_F(RulesTest, AvailabilityAndCommitAgreeOnRandomCalendars) {
     if (pick(0, 2) == 0) rules.push_back({{"kind", "cap"}, {"max_minutes", 30 * pick(1, 5)}, {"agent_id", "me"}});
     if (pick(0, 2) == 0) rules.push_back({{"kind", "notice"}, {"minutes", 60 * pick(0, 30)}});
     if (pick(0, 2) == 0) rules.push_back({{"kind", "horizon"}, {"days", pick(1, 3)}});
-    for (const json& r : rules) ASSERT_TRUE(engine_->CreateRule(owner, r).ok()) << r;
+    for (const json& r : rules) ASSERT_TRUE(engine_->directory().CreateRule(owner, r).ok()) << r;
 
     engine::AvailabilityQuery q;
     q.range_start = day0;
