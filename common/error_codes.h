@@ -1,7 +1,7 @@
 // The one table of API error codes: each code's HTTP status and CLI exit code.
 //
 // The daemon answers `{"error": code, "message": …}` with HttpStatusFor(code); the CLI exits
-// with ExitCodeFor(code). DESIGN.md §6 fixes the exit codes. Thread-safe: constant data.
+// with ExitCodeFor(code). docs/cli.md, "Exit codes", lists them. Thread-safe: constant data.
 #pragma once
 
 #include <string_view>

@@ -1,4 +1,4 @@
-// AuditChain: assigns sequence numbers and hashes to audit rows (DESIGN.md §4).
+// AuditChain: assigns sequence numbers and hashes to audit rows (docs/design.md, "The audit chain").
 //
 // hash = hex SHA-256(prev_hash ‖ canonical row), where the canonical row is the JSON object
 // {actor, at, kind, payload, resource, seq, subject, user_id} with sorted keys and no

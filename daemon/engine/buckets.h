@@ -1,5 +1,5 @@
 // Buckets: time cut into 5-minute cells. A claim occupies every bucket its interval touches,
-// rounded outward (DESIGN.md §3). Bucket b covers [b·5min, (b+1)·5min) of Unix time.
+// rounded outward (docs/design.md, "A decision"). Bucket b covers [b·5min, (b+1)·5min) of Unix time.
 #pragma once
 
 #include <cstdint>

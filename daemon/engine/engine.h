@@ -1,4 +1,4 @@
-// Engine: decides who gets a slot (DESIGN.md §3), and hands every decision to the Store.
+// Engine: decides who gets a slot (docs/design.md, "A decision"), and hands every decision to the Store.
 //
 // The engine keeps each owner's calendar in memory (agents and their rank, active claims,
 // bucket occupancy, commits waiting out the tie window) and decides under one lock. A decision
@@ -51,13 +51,13 @@ class Engine {
   // Settles every waiting commit now, stops the timer thread, and waits for the store.
   void Stop();
 
-  // --- Agent operations (DESIGN.md §3). REQUIRES: principal is an agent. ---
+  // --- Agent operations (docs/design.md, "A decision"). REQUIRES: principal is an agent. ---
   void Commit(const Principal& principal, ClaimRequest request, Done done);
   void Hold(const Principal& principal, ClaimRequest request, Done done);
   void Release(const Principal& principal, const std::string& hold_id, Done done);
   // The booking's agent or the owner.
   void Cancel(const Principal& principal, const std::string& booking_id, Done done);
-  // --- Counter-proposals (DESIGN.md §2, docs/design.md "Counter-proposals"). ---
+  // --- Counter-proposals (docs/design.md, "Counter-proposals"). ---
   // Agent `p` offers the agent of booking `booking_id` (on p's calendar) other slots for it:
   // 201 with the counter. 404 when the booking is not on p's calendar, 400 when it is p's own,
   // 409 invalid_state when it is no longer committed, 422 counter_limit at 5 pending counters

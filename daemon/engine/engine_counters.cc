@@ -1,4 +1,4 @@
-// Counter-proposals (DESIGN.md §2; docs/design.md, "Counter-proposals"): an agent that lost a
+// Counter-proposals (docs/design.md, "Counter-proposals"): an agent that lost a
 // slot offers the winner other slots; the winner accepts one (its booking moves there, in one
 // decision) or rejects. Pending counters live in the calendar next to their booking and expire
 // with it.

@@ -1,4 +1,4 @@
-// The owner's rules (DESIGN.md §2, §3 step 2): what a claim must respect before it is judged
+// The owner's rules (docs/design.md, "Rules"): what a claim must respect before it is judged
 // by rank. Six kinds, as the API writes them (docs/api.md, "Rules"):
 //
 //   business_hours  {"days": ["mon",…], "from": "09:00", "to": "17:00"}   local wall-clock times

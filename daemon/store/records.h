@@ -83,7 +83,7 @@ struct ClaimRecord {
   std::string idempotency_key;       // "" if none
 };
 
-// One row of the hash-chained audit log (DESIGN.md §4).
+// One row of the hash-chained audit log (docs/design.md, "The audit chain").
 struct AuditRecord {
   int64_t seq = 0;        // 1, 2, 3, … without gaps
   Time at;                // when the change took effect
@@ -128,7 +128,7 @@ struct WebhookSubscription {
   std::optional<Time> deleted_at;
 };
 
-// One of an owner's rules (DESIGN.md §2): the kind and its settings as canonical JSON; the
+// One of an owner's rules (docs/design.md, "Rules"): the kind and its settings as canonical JSON; the
 // engine (daemon/engine/rules.h) parses and enforces them.
 struct RuleRecord {
   std::string id;  // "rul_…"
@@ -140,7 +140,7 @@ struct RuleRecord {
   std::optional<Time> deleted_at;
 };
 
-// A counter-proposal (DESIGN.md §2): an agent that lost a slot to booking `booking_id` offers
+// A counter-proposal (docs/design.md, "Counter-proposals"): an agent that lost a slot to booking `booking_id` offers
 // its agent (the winner) 1–5 other slots for it. The winner accepts one (its booking moves
 // there: a new booking, the original cancelled, in one decision) or rejects; when the
 // booking ends any other way first, its pending counters expire.

@@ -1,4 +1,4 @@
-// The engine's rules (DESIGN.md §3), one named test per rule.
+// The engine's rules (docs/design.md, "A decision"), one named test per rule.
 #include "tests/unit/engine_test_support.h"
 
 namespace agentdraft::testing {
