@@ -19,23 +19,19 @@ std::pair<std::string, std::string> ErrorFields(std::string_view body) {
   return {text("error"), text("message")};
 }
 
-ExitCode ExitCodeForHttpStatus(int http_status) {
+// The API error code a bare status stands for, when the body names none (a proxy's page, an
+// unknown code): its exit code then comes from the one table like any other. A status not
+// here is kError.
+std::string_view ErrorCodeForHttpStatus(int http_status) {
   switch (http_status) {
-    case 400:
-      return ExitCode::kUsage;
-    case 401:
-    case 403:
-      return ExitCode::kAuth;
-    case 404:
-      return ExitCode::kNotFound;
-    case 409:
-      return ExitCode::kConflict;
-    case 422:
-      return ExitCode::kRuleViolation;
-    case 429:
-      return ExitCode::kRateLimited;
-    default:
-      return ExitCode::kError;
+    case 400: return "validation_error";
+    case 401: return "unauthorized";
+    case 403: return "forbidden";
+    case 404: return "not_found";
+    case 409: return "outranked";
+    case 422: return "rule_violation";
+    case 429: return "rate_limited";
+    default: return "internal";
   }
 }
 
@@ -45,7 +41,7 @@ ExitCode ExitCodeForResponse(int http_status, std::string_view body) {
   if (http_status >= 200 && http_status < 300) return ExitCode::kOk;
   const std::string code = ErrorFields(body).first;
   if (FindErrorCode(code) != nullptr) return ExitCodeFor(code);
-  return ExitCodeForHttpStatus(http_status);
+  return ExitCodeFor(ErrorCodeForHttpStatus(http_status));
 }
 
 CommandError ErrorFromResponse(std::string_view doing, const ApiResponse& response) {

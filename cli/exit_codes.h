@@ -41,9 +41,10 @@ class [[nodiscard]] CliResult {
 };
 
 // The exit code for an HTTP answer. 2xx is kOk. Otherwise the body's `error` code decides
-// (ExitCodeFor); a body without one (a proxy's HTML page, say) falls back on the status:
-// 401/403 auth, 404 not found, 409 conflict, 422 rule violation, 429 rate limited, 400 usage,
-// anything else kError.
+// (ExitCodeFor); a body without a known one (a proxy's HTML page, say) is read as the API code
+// its status stands for — 400 validation_error, 401 unauthorized, 403 forbidden, 404
+// not_found, 409 outranked, 422 rule_violation, 429 rate_limited, anything else internal —
+// and that code's row decides. Every exit code comes from the table.
 ExitCode ExitCodeForResponse(int http_status, std::string_view body);
 
 // "<doing>: <status> <error>: <message>" for a non-2xx answer, with its exit code.

@@ -77,7 +77,6 @@ class ApiClient {
   Result<ApiResponse> GetStream(const std::string& path, const std::vector<std::string>& extra_headers,
                                 const std::function<bool(std::string_view)>& on_data);
 
-  void set_api_key(std::string key) { options_.api_key = std::move(key); }
   void set_cookie(std::string cookie) { options_.cookie = std::move(cookie); }
   void set_timeout(std::chrono::milliseconds timeout) { options_.timeout = timeout; }
   const ApiClientOptions& options() const { return options_; }

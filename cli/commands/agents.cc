@@ -38,14 +38,10 @@ struct AddArgs {
   int priority = 0;
   std::vector<std::string> scopes;
 };
-}  // namespace
 
-void RegisterAgents(CLI::App& app, CommandSet& set) {
-  CLI::App* noun = app.add_subcommand("agents", "the owner's agents: rank and keys (over the socket)")
-                       ->require_subcommand(1);
-
+void SetupAdd(CLI::App& noun, CommandSet& set) {
   auto add = std::make_shared<AddArgs>();
-  CLI::App* a = noun->add_subcommand("add", "create an agent and print its key (shown once)");
+  CLI::App* a = noun.add_subcommand("add", "create an agent and print its key (shown once)");
   a->add_option("name", add->name, "unique name, e.g. sales-bot")->required();
   a->add_option("--priority,-p", add->priority, "1 = highest (default: below every other agent)")
       ->check(CLI::Range(1, 1000000));
@@ -60,16 +56,20 @@ void RegisterAgents(CLI::App& app, CommandSet& set) {
     if (!reply.ok()) return ctx.Fail(reply.error());
     return ctx.Print(*reply, [&] { PrintAgentWithKey(ctx, reply->json); });
   });
+}
 
-  CLI::App* l = noun->add_subcommand("list", "the agents in rank order");
+void SetupList(CLI::App& noun, CommandSet& set) {
+  CLI::App* l = noun.add_subcommand("list", "the agents in rank order");
   set.On(l, [](Context& ctx) {
     auto reply = ctx.Call(kOwner, "GET", "/v1/dashboard/agents", nullptr, "listing agents");
     if (!reply.ok()) return ctx.Fail(reply.error());
     return ctx.Print(*reply, [&] { PrintAgents(ctx, reply->json["agents"]); });
   });
+}
 
+void SetupRank(CLI::App& noun, CommandSet& set) {
   auto order = std::make_shared<std::vector<std::string>>();
-  CLI::App* r = noun->add_subcommand("rank", "set the whole rank order at once, top first");
+  CLI::App* r = noun.add_subcommand("rank", "set the whole rank order at once, top first");
   r->add_option("agents", *order, "every active agent, by name or id, top-ranked first")->required();
   r->footer("Example:\n  agentdraft agents rank exec-assistant recruiter sales-bot\n"
             "Priorities become 1, 2, 3, … in that order.");
@@ -79,10 +79,12 @@ void RegisterAgents(CLI::App& app, CommandSet& set) {
     if (!reply.ok()) return ctx.Fail(reply.error());
     return ctx.Print(*reply, [&] { PrintAgents(ctx, reply->json["agents"]); });
   });
+}
 
+void SetupSetPriority(CLI::App& noun, CommandSet& set) {
   auto sp_agent = std::make_shared<std::string>();
   auto sp_priority = std::make_shared<int>(0);
-  CLI::App* sp = noun->add_subcommand("set-priority", "change one agent's priority");
+  CLI::App* sp = noun.add_subcommand("set-priority", "change one agent's priority");
   sp->add_option("agent", *sp_agent, "name or id")->required();
   sp->add_option("priority", *sp_priority, "1 = highest")->required()->check(CLI::Range(1, 1000000));
   set.On(sp, [sp_agent, sp_priority](Context& ctx) {
@@ -94,18 +96,22 @@ void RegisterAgents(CLI::App& app, CommandSet& set) {
                               {"priority", Cell(reply->json["priority"]) + " (rank " + Cell(reply->json["rank"]) + ")"}});
     });
   });
+}
 
+void SetupRotateKey(CLI::App& noun, CommandSet& set) {
   auto rk = std::make_shared<std::string>();
-  CLI::App* k = noun->add_subcommand("rotate-key", "give an agent a new key; the old one stops working");
+  CLI::App* k = noun.add_subcommand("rotate-key", "give an agent a new key; the old one stops working");
   k->add_option("agent", *rk, "name or id")->required();
   set.On(k, [rk](Context& ctx) {
     auto reply = ctx.Call(kOwner, "POST", AgentPath(*rk) + "/keys", nullptr, "rotating the key of " + *rk);
     if (!reply.ok()) return ctx.Fail(reply.error());
     return ctx.Print(*reply, [&] { PrintAgentWithKey(ctx, reply->json); });
   });
+}
 
+void SetupRevoke(CLI::App& noun, CommandSet& set) {
   auto rv = std::make_shared<std::string>();
-  CLI::App* v = noun->add_subcommand("revoke", "revoke an agent's key (its bookings stay)");
+  CLI::App* v = noun.add_subcommand("revoke", "revoke an agent's key (its bookings stay)");
   v->add_option("agent", *rv, "name or id")->required();
   set.On(v, [rv](Context& ctx) {
     auto reply = ctx.Call(kOwner, "DELETE", AgentPath(*rv) + "/keys", nullptr, "revoking the key of " + *rv);
@@ -115,6 +121,17 @@ void RegisterAgents(CLI::App& app, CommandSet& set) {
                               {"revoked at", Cell(reply->json["revoked_at"])}});
     });
   });
+}
+}  // namespace
+
+void SetupAgents(CLI::App& command, CommandSet& set) {
+  CLI::App& noun = *command.require_subcommand(1);
+  SetupAdd(noun, set);
+  SetupList(noun, set);
+  SetupRank(noun, set);
+  SetupSetPriority(noun, set);
+  SetupRotateKey(noun, set);
+  SetupRevoke(noun, set);
 }
 
 }  // namespace agentdraft::cli

@@ -217,9 +217,8 @@ ExitCode RunVerify(Context& ctx, const VerifyArgs& a) {
 }
 }  // namespace
 
-void RegisterAudit(CLI::App& app, CommandSet& set) {
-  CLI::App* noun = app.add_subcommand(
-      "audit", "the tamper-evident audit log: tail, show, export, pubkey, verify")->require_subcommand(1);
+void SetupAudit(CLI::App& command, CommandSet& set) {
+  CLI::App* noun = command.require_subcommand(1);
   auto tail = std::make_shared<TailArgs>();
   CLI::App* t = noun->add_subcommand("tail", "the latest rows; -f keeps following");
   t->add_option("-n,--lines", tail->n, "how many rows (default 20)")->check(CLI::Range(1, 100000));

@@ -59,9 +59,9 @@ ExitCode Run(Context& ctx, const Args& a) {
 }
 }  // namespace
 
-void RegisterAvailability(CLI::App& app, CommandSet& set) {
+void SetupAvailability(CLI::App& command, CommandSet& set) {
   auto a = std::make_shared<Args>();
-  CLI::App* c = app.add_subcommand("availability", "free slots of a given length");
+  CLI::App* c = &command;
   c->add_option("--duration,-d", a->duration, "slot length (default 30m)");
   c->add_option("--from", a->from, "from (default now; e.g. tomorrow, \"mon 9:00\")");
   c->add_option("--to", a->to, "to (default +7d; +N counts from --from)");

@@ -1,5 +1,5 @@
 // agentdraft bench race [--rounds K] [--agents N] [--base-url URL] [--out DIR] — the public
-// collision benchmark's method (cli/bench_race.h) against a daemon over HTTP. The agents are
+// collision benchmark's method (cli/race/bench_race.h) against a daemon over HTTP. The agents are
 // the keys in AGENTDRAFT_API_KEYS (comma-separated), or N demo agents made through the dev
 // bootstrap (the daemon must run with --dev; with no daemon at the URL a private one is
 // started, as `race demo` does). Writes benchmark-<time>.json and .md.
@@ -11,10 +11,10 @@
 #include <fstream>
 
 #include "cli/base_url.h"
-#include "cli/bench_race.h"
+#include "cli/race/bench_race.h"
 #include "cli/commands/commands.h"
-#include "cli/race_round.h"
-#include "cli/race_session.h"
+#include "cli/race/race_round.h"
+#include "cli/race/race_session.h"
 #include "common/clock.h"
 #include "common/ids.h"
 
@@ -140,8 +140,8 @@ ExitCode RunBenchRace(Context& ctx, const BenchArgs& a) {
 
 }  // namespace
 
-void RegisterBench(CLI::App& app, CommandSet& set) {
-  CLI::App* noun = app.add_subcommand("bench", "benchmarks against a daemon: race")->require_subcommand(1);
+void SetupBench(CLI::App& command, CommandSet& set) {
+  CLI::App* noun = command.require_subcommand(1);
   auto args = std::make_shared<BenchArgs>();
   CLI::App* race = noun->add_subcommand(
       "race",

@@ -72,8 +72,8 @@ ExitCode RunShow(Context& ctx, const std::string& id) {
 }
 }  // namespace
 
-void RegisterBookings(CLI::App& app, CommandSet& set) {
-  CLI::App* noun = app.add_subcommand("bookings", "list and show bookings")->require_subcommand(1);
+void SetupBookings(CLI::App& command, CommandSet& set) {
+  CLI::App* noun = command.require_subcommand(1);
   auto list = std::make_shared<ListArgs>();
   CLI::App* l = noun->add_subcommand("list", "bookings in a time range (an agent: its own)");
   l->add_option("--from", list->from, "range start (RFC 3339 or friendly, e.g. today)");

@@ -4,9 +4,9 @@
 
 namespace agentdraft::cli {
 
-void RegisterCancel(CLI::App& app, CommandSet& set) {
+void SetupCancel(CLI::App& command, CommandSet& set) {
   auto id = std::make_shared<std::string>();
-  CLI::App* c = app.add_subcommand("cancel", "cancel a booking (the agent's own, or any as the owner)");
+  CLI::App* c = &command;
   c->add_option("booking_id", *id, "the booking (bkg_…)")->required();
   set.On(c, [id](Context& ctx) {
     auto reply = ctx.Call(Context::Role::kAgentOrOwner, "DELETE", "/v1/bookings/" + UrlEncode(*id),

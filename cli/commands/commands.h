@@ -1,9 +1,12 @@
-// The `agentdraft` commands: one file per top-level command (DESIGN.md §6), each adding itself
-// to the command line with Register<Name>(app, set). Parsing only records what to run; main.cc
-// runs it with a Context built from the global flags, after the whole line parsed.
+// The `agentdraft` commands as one table (like ninja's tools): each row is a top-level command
+// with its name, the one-line summary `agentdraft --help` lists, and the setup function in its
+// own file under cli/commands/ that adds its arguments, flags and subcommands and says what
+// runs. cli/command_line.h builds the command line from the table, parses it, then runs what
+// the line chose with a Context built from the global flags (in process, for tests too).
 #pragma once
 
 #include <functional>
+#include <span>
 
 #include <CLI/CLI.hpp>
 
@@ -21,26 +24,41 @@ struct CommandSet {
   }
 };
 
-void RegisterCommit(CLI::App& app, CommandSet& set);
-void RegisterHold(CLI::App& app, CommandSet& set);
-void RegisterRelease(CLI::App& app, CommandSet& set);
-void RegisterCancel(CLI::App& app, CommandSet& set);
-void RegisterBookings(CLI::App& app, CommandSet& set);
-void RegisterCounters(CLI::App& app, CommandSet& set);
-void RegisterAvailability(CLI::App& app, CommandSet& set);
-void RegisterWhoami(CLI::App& app, CommandSet& set);
-void RegisterAgents(CLI::App& app, CommandSet& set);
-void RegisterSettings(CLI::App& app, CommandSet& set);
-void RegisterSessions(CLI::App& app, CommandSet& set);
-void RegisterAudit(CLI::App& app, CommandSet& set);
-void RegisterRace(CLI::App& app, CommandSet& set);
+// One row of the table: a top-level command.
+struct Command {
+  const char* name;     // what is typed: "commit"
+  const char* summary;  // one line, listed by `agentdraft --help`
+  // Adds the command's arguments, flags and subcommands to `command` (already created with
+  // this row's name and summary) and, through `set`, what runs when the line chooses it.
+  void (*setup)(CLI::App& command, CommandSet& set);
+};
+
+// Every command, in the order `agentdraft --help` lists them.
+std::span<const Command> CommandTable();
+
+// The rows' setup functions, one per file in cli/commands/.
+void SetupCommit(CLI::App& command, CommandSet& set);
+void SetupHold(CLI::App& command, CommandSet& set);
+void SetupRelease(CLI::App& command, CommandSet& set);
+void SetupCancel(CLI::App& command, CommandSet& set);
+void SetupBookings(CLI::App& command, CommandSet& set);
+void SetupCounters(CLI::App& command, CommandSet& set);
+void SetupAvailability(CLI::App& command, CommandSet& set);
+void SetupWhoami(CLI::App& command, CommandSet& set);
+void SetupAgents(CLI::App& command, CommandSet& set);
+void SetupSettings(CLI::App& command, CommandSet& set);
+void SetupSessions(CLI::App& command, CommandSet& set);
+void SetupRules(CLI::App& command, CommandSet& set);
+void SetupAudit(CLI::App& command, CommandSet& set);
+void SetupRace(CLI::App& command, CommandSet& set);
+void SetupStatus(CLI::App& command, CommandSet& set);
+void SetupWatch(CLI::App& command, CommandSet& set);
+void SetupBench(CLI::App& command, CommandSet& set);
+// `completion bash` walks the whole command line: `command`'s parent is the root.
+void SetupCompletion(CLI::App& command, CommandSet& set);
+
 // `race replay` and `race record`, under the `race` noun.
-void RegisterRaceReplay(CLI::App& race, CommandSet& set);
-void RegisterRaceRecord(CLI::App& race, CommandSet& set);
-void RegisterStatus(CLI::App& app, CommandSet& set);
-void RegisterBench(CLI::App& app, CommandSet& set);
-void RegisterRules(CLI::App& app, CommandSet& set);
-void RegisterCompletion(CLI::App& app, CommandSet& set);
-void RegisterWatch(CLI::App& app, CommandSet& set);
+void SetupRaceReplay(CLI::App& race, CommandSet& set);
+void SetupRaceRecord(CLI::App& race, CommandSet& set);
 
 }  // namespace agentdraft::cli

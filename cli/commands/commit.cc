@@ -5,9 +5,9 @@
 
 namespace agentdraft::cli {
 
-void RegisterCommit(CLI::App& app, CommandSet& set) {
+void SetupCommit(CLI::App& command, CommandSet& set) {
   auto args = std::make_shared<ClaimArgs>();
-  CLI::App* c = app.add_subcommand("commit", "book a slot as an agent (exit 3 when another claim wins it)");
+  CLI::App* c = &command;
   AddClaimArgs(c, *args);
   c->add_option("--title", args->title, "the meeting's title");
   c->add_option("--invitee-name", args->invitee_name, "who is invited");

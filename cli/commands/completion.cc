@@ -52,12 +52,12 @@ std::string BashScript(const CLI::App& root) {
 }
 }  // namespace
 
-void RegisterCompletion(CLI::App& app, CommandSet& set) {
-  CLI::App* noun = app.add_subcommand("completion", "shell completion scripts")->require_subcommand(1);
+void SetupCompletion(CLI::App& command, CommandSet& set) {
+  CLI::App* noun = command.require_subcommand(1);
   CLI::App* bash = noun->add_subcommand("bash", "print the bash completion script");
   bash->footer("Install:\n  agentdraft completion bash > /etc/bash_completion.d/agentdraft\n"
                "or, for this shell only:\n  source <(agentdraft completion bash)");
-  const CLI::App* root = &app;
+  const CLI::App* root = command.get_parent();  // the whole command line
   set.On(bash, [root](Context& ctx) {
     ctx.out() << BashScript(*root);
     return ExitCode::kOk;

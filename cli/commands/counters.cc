@@ -114,10 +114,8 @@ ExitCode RunAnswer(Context& ctx, const AnswerArgs& a, bool accept) {
 
 }  // namespace
 
-void RegisterCounters(CLI::App& app, CommandSet& set) {
-  CLI::App* noun =
-      app.add_subcommand("counters", "propose other slots to a booking's agent, and answer proposals")
-          ->require_subcommand(1);
+void SetupCounters(CLI::App& command, CommandSet& set) {
+  CLI::App* noun = command.require_subcommand(1);
 
   auto propose = std::make_shared<ProposeArgs>();
   CLI::App* p = noun->add_subcommand("propose", "offer the agent of a booking you lost to 1–5 other slots");

@@ -5,9 +5,9 @@
 
 namespace agentdraft::cli {
 
-void RegisterHold(CLI::App& app, CommandSet& set) {
+void SetupHold(CLI::App& command, CommandSet& set) {
   auto args = std::make_shared<ClaimArgs>();
-  CLI::App* c = app.add_subcommand("hold", "hold a slot tentatively as an agent (it expires unless committed)");
+  CLI::App* c = &command;
   AddClaimArgs(c, *args);
   c->footer(
       "Examples:\n"

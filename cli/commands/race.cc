@@ -1,14 +1,14 @@
-// agentdraft race demo | replay | record: ranked agents race for one slot (cli/race_demo.h);
+// agentdraft race demo | replay | record: ranked agents race for one slot (cli/race/race_demo.h);
 // race scenarios replayed on a virtual clock and recorded from the audit log (race_replay.cc,
 // race_record.cc).
 #include "cli/base_url.h"
 #include "cli/commands/commands.h"
-#include "cli/race_demo.h"
+#include "cli/race/race_demo.h"
 
 namespace agentdraft::cli {
 
-void RegisterRace(CLI::App& app, CommandSet& set) {
-  CLI::App* noun = app.add_subcommand("race", "ranked agents racing for slots: demo, replay, record")->require_subcommand(1);
+void SetupRace(CLI::App& command, CommandSet& set) {
+  CLI::App* noun = command.require_subcommand(1);
   auto options = std::make_shared<RaceDemoOptions>();
   CLI::App* demo = SetupRaceDemo(*noun, *options);
   set.On(demo, [options](Context& ctx) {
@@ -20,8 +20,8 @@ void RegisterRace(CLI::App& app, CommandSet& set) {
     ApiClient client(client_options);
     return RunRaceDemo(o, client, ctx.out(), ctx.err());
   });
-  RegisterRaceReplay(*noun, set);
-  RegisterRaceRecord(*noun, set);
+  SetupRaceReplay(*noun, set);
+  SetupRaceRecord(*noun, set);
 }
 
 }  // namespace agentdraft::cli

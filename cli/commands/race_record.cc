@@ -81,7 +81,7 @@ ExitCode RunRecord(Context& ctx, const RecordArgs& a) {
 
 }  // namespace
 
-void RegisterRaceRecord(CLI::App& race, CommandSet& set) {
+void SetupRaceRecord(CLI::App& race, CommandSet& set) {
   auto args = std::make_shared<RecordArgs>();
   CLI::App* cmd = race.add_subcommand(
       "record",

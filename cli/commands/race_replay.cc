@@ -58,6 +58,31 @@ struct FileOutcome {
   bool ok = false;
 };
 
+// What `path` printed without --json: a summary line, the table of steps, each problem.
+void PrintFile(std::ostream& o, const std::string& path, const race::Scenario& sc,
+               const race::ReplayResult& result, bool update, const Table& steps) {
+  o << path << " (" << (sc.name.empty() ? "unnamed" : sc.name) << "): " << sc.steps.size()
+    << " steps, ";
+  if (update) {
+    o << "expectations updated\n";
+  } else if (std::none_of(sc.steps.begin(), sc.steps.end(), [](const race::Step& s) { return s.expect.has_value(); })) {
+    o << "no expectations (write them with --update)\n";
+  } else if (result.ok()) {
+    o << "all as expected\n";
+  } else {
+    o << result.mismatches() << " not as expected\n";
+  }
+  steps.Print(o, "  ");
+  if (update) return;
+  for (size_t i = 0; i < sc.steps.size(); ++i) {
+    const race::Step& s = sc.steps[i];
+    for (const std::string& p : result.steps[i].problems) {
+      o << "  FAIL " << s.id << " (" << s.agent << " " << race::OpName(s.op) << " at "
+        << Ms(race::ToMs(s.at)) << " ms): " << p << "\n";
+    }
+  }
+}
+
 FileOutcome ReplayFile(Context& ctx, const std::string& path, bool update, race::Json* report) {
   auto fail = [&](const std::string& why) {
     ctx.err() << "agentdraft: " << path << ": " << why << "\n";
@@ -98,30 +123,7 @@ FileOutcome ReplayFile(Context& ctx, const std::string& path, bool update, race:
     out << race::WithExpectations(sc, observed).dump(2) << "\n";
     if (!out) return fail("cannot write the file");
   }
-  if (ctx.json()) return {false, result->ok() || update};
-
-  std::ostream& o = ctx.out();
-  o << path << " (" << (sc.name.empty() ? "unnamed" : sc.name) << "): " << sc.steps.size()
-    << " steps, ";
-  if (update) {
-    o << "expectations updated\n";
-  } else if (std::none_of(sc.steps.begin(), sc.steps.end(), [](const race::Step& s) { return s.expect.has_value(); })) {
-    o << "no expectations (write them with --update)\n";
-  } else if (result->ok()) {
-    o << "all as expected\n";
-  } else {
-    o << result->mismatches() << " not as expected\n";
-  }
-  t.Print(o, "  ");
-  if (!update) {
-    for (size_t i = 0; i < sc.steps.size(); ++i) {
-      const race::Step& s = sc.steps[i];
-      for (const std::string& p : result->steps[i].problems) {
-        o << "  FAIL " << s.id << " (" << s.agent << " " << race::OpName(s.op) << " at "
-          << Ms(race::ToMs(s.at)) << " ms): " << p << "\n";
-      }
-    }
-  }
+  if (!ctx.json()) PrintFile(ctx.out(), path, sc, *result, update, t);
   return {false, result->ok() || update};
 }
 
@@ -150,7 +152,7 @@ ExitCode RunReplay(Context& ctx, const ReplayArgs& a) {
 
 }  // namespace
 
-void RegisterRaceReplay(CLI::App& race, CommandSet& set) {
+void SetupRaceReplay(CLI::App& race, CommandSet& set) {
   auto args = std::make_shared<ReplayArgs>();
   CLI::App* cmd = race.add_subcommand(
       "replay",

@@ -4,9 +4,9 @@
 
 namespace agentdraft::cli {
 
-void RegisterRelease(CLI::App& app, CommandSet& set) {
+void SetupRelease(CLI::App& command, CommandSet& set) {
   auto id = std::make_shared<std::string>();
-  CLI::App* c = app.add_subcommand("release", "release a hold (the agent's own, or any as the owner)");
+  CLI::App* c = &command;
   c->add_option("hold_id", *id, "the hold (hld_…)")->required();
   set.On(c, [id](Context& ctx) {
     auto reply = ctx.Call(Context::Role::kAgentOrOwner, "DELETE", "/v1/holds/" + UrlEncode(*id),

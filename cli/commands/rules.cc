@@ -94,25 +94,10 @@ ExitCode Create(Context& ctx, nlohmann::json body) {
   return ctx.Print(*reply, [&] { PrintRules(ctx, nlohmann::json::array({reply->json})); });
 }
 
-}  // namespace
-
-void RegisterRules(CLI::App& app, CommandSet& set) {
-  CLI::App* noun = app.add_subcommand("rules", "the owner's rules: business hours, focus, buffers, caps, notice, horizon (socket)")
-                       ->require_subcommand(1);
-  noun->footer("A commit or hold that breaks a rule is refused: 422 rule_violation, exit 4.\n\n"
-               "Examples:\n"
-               "  agentdraft rules add business-hours --days mon-fri --from 09:00 --to 17:00\n"
-               "  agentdraft rules add focus --days tue,thu --from 13:00 --to 15:00\n"
-               "  agentdraft rules add focus --start 'tomorrow 10:00' --end 'tomorrow 12:00'\n"
-               "  agentdraft rules add buffer --before 10m --after 5m\n"
-               "  agentdraft rules add cap --count 4          # or --minutes 4h, --agent sales-bot\n"
-               "  agentdraft rules add notice 2h\n"
-               "  agentdraft rules add horizon 30\n"
-               "  agentdraft rules list");
+// `rules add business-hours|focus|buffer|cap|notice|horizon`, each with its own AddArgs.
+void SetupAddBusinessHours(CLI::App& add, CommandSet& set) {
   auto a = std::make_shared<AddArgs>();
-  CLI::App* add = noun->add_subcommand("add", "add a rule")->require_subcommand(1);
-
-  CLI::App* hours = add->add_subcommand("business-hours", "a weekly window (local time) claims must lie in");
+  CLI::App* hours = add.add_subcommand("business-hours", "a weekly window (local time) claims must lie in");
   hours->add_option("--days", a->days, "mon-fri, sat,sun, weekdays, …")->required();
   hours->add_option("--from", a->from, "local start, HH:MM")->required();
   hours->add_option("--to", a->to, "local end, HH:MM (24:00 allowed)")->required();
@@ -121,28 +106,36 @@ void RegisterRules(CLI::App& app, CommandSet& set) {
     if (!days.ok()) return ctx.Fail(days.error());
     return Create(ctx, {{"kind", "business_hours"}, {"days", *days}, {"from", a->from}, {"to", a->to}});
   });
+}
 
-  CLI::App* focus = add->add_subcommand("focus", "a focus block: once (--start/--end) or weekly (--days/--from/--to)");
+ExitCode RunAddFocus(Context& ctx, const AddArgs& a) {
+  if (!a.days.empty()) {
+    auto days = ParseDays(a.days);
+    if (!days.ok()) return ctx.Fail(days.error());
+    return Create(ctx, {{"kind", "focus"}, {"days", *days}, {"from", a.from}, {"to", a.to}});
+  }
+  if (a.start.empty() || a.end.empty()) return ctx.Fail(UsageProblem("give --start and --end, or --days, --from and --to"));
+  auto start = ctx.ParseTime(kOwner, a.start, "--start");
+  if (!start.ok()) return ctx.Fail(start.error());
+  auto end = ctx.ParseTime(kOwner, a.end, "--end", &*start);
+  if (!end.ok()) return ctx.Fail(end.error());
+  return Create(ctx, {{"kind", "focus"}, {"start", FormatRfc3339(*start)}, {"end", FormatRfc3339(*end)}});
+}
+
+void SetupAddFocus(CLI::App& add, CommandSet& set) {
+  auto a = std::make_shared<AddArgs>();
+  CLI::App* focus = add.add_subcommand("focus", "a focus block: once (--start/--end) or weekly (--days/--from/--to)");
   focus->add_option("--start", a->start, "one-off start (RFC 3339 or friendly)");
   focus->add_option("--end", a->end, "one-off end (relative forms count from --start)");
   focus->add_option("--days", a->days, "weekly: mon-fri, tue,thu, …");
   focus->add_option("--from", a->from, "weekly: local start, HH:MM");
   focus->add_option("--to", a->to, "weekly: local end, HH:MM");
-  set.On(focus, [a](Context& ctx) {
-    if (!a->days.empty()) {
-      auto days = ParseDays(a->days);
-      if (!days.ok()) return ctx.Fail(days.error());
-      return Create(ctx, {{"kind", "focus"}, {"days", *days}, {"from", a->from}, {"to", a->to}});
-    }
-    if (a->start.empty() || a->end.empty()) return ctx.Fail(UsageProblem("give --start and --end, or --days, --from and --to"));
-    auto start = ctx.ParseTime(kOwner, a->start, "--start");
-    if (!start.ok()) return ctx.Fail(start.error());
-    auto end = ctx.ParseTime(kOwner, a->end, "--end", &*start);
-    if (!end.ok()) return ctx.Fail(end.error());
-    return Create(ctx, {{"kind", "focus"}, {"start", FormatRfc3339(*start)}, {"end", FormatRfc3339(*end)}});
-  });
+  set.On(focus, [a](Context& ctx) { return RunAddFocus(ctx, *a); });
+}
 
-  CLI::App* buffer = add->add_subcommand("buffer", "minutes kept free before and after every booking");
+void SetupAddBuffer(CLI::App& add, CommandSet& set) {
+  auto a = std::make_shared<AddArgs>();
+  CLI::App* buffer = add.add_subcommand("buffer", "minutes kept free before and after every booking");
   buffer->add_option("--before", a->before, "e.g. 10m")->capture_default_str();
   buffer->add_option("--after", a->after, "e.g. 5m")->capture_default_str();
   set.On(buffer, [a](Context& ctx) {
@@ -152,45 +145,60 @@ void RegisterRules(CLI::App& app, CommandSet& set) {
     if (!after.ok()) return ctx.Fail(after.error());
     return Create(ctx, {{"kind", "buffer"}, {"before_minutes", *before}, {"after_minutes", *after}});
   });
+}
 
-  CLI::App* cap = add->add_subcommand("cap", "at most N bookings (--count) or so much booked time (--minutes) a local day");
+ExitCode RunAddCap(Context& ctx, const AddArgs& a) {
+  nlohmann::json body = {{"kind", "cap"}};
+  if ((a.count > 0) == !a.minutes.empty()) return ctx.Fail(UsageProblem("give exactly one of --count and --minutes"));
+  if (a.count > 0) body["max_bookings"] = a.count;
+  if (!a.minutes.empty()) {
+    auto m = WholeMinutes(a.minutes, "--minutes");
+    if (!m.ok()) return ctx.Fail(m.error());
+    body["max_minutes"] = *m;
+  }
+  if (!a.agent.empty()) body["agent_id"] = a.agent;
+  return Create(ctx, body);
+}
+
+void SetupAddCap(CLI::App& add, CommandSet& set) {
+  auto a = std::make_shared<AddArgs>();
+  CLI::App* cap = add.add_subcommand("cap", "at most N bookings (--count) or so much booked time (--minutes) a local day");
   cap->add_option("--count", a->count, "bookings a day")->check(CLI::Range(1, 1000));
   cap->add_option("--minutes", a->minutes, "booked time a day, e.g. 4h");
   cap->add_option("--agent", a->agent, "count only this agent's bookings (id or name)");
-  set.On(cap, [a](Context& ctx) {
-    nlohmann::json body = {{"kind", "cap"}};
-    if ((a->count > 0) == !a->minutes.empty()) return ctx.Fail(UsageProblem("give exactly one of --count and --minutes"));
-    if (a->count > 0) body["max_bookings"] = a->count;
-    if (!a->minutes.empty()) {
-      auto m = WholeMinutes(a->minutes, "--minutes");
-      if (!m.ok()) return ctx.Fail(m.error());
-      body["max_minutes"] = *m;
-    }
-    if (!a->agent.empty()) body["agent_id"] = a->agent;
-    return Create(ctx, body);
-  });
+  set.On(cap, [a](Context& ctx) { return RunAddCap(ctx, *a); });
+}
 
-  CLI::App* notice = add->add_subcommand("notice", "the least notice a claim needs: a claim starts at least this far from now");
+void SetupAddNotice(CLI::App& add, CommandSet& set) {
+  auto a = std::make_shared<AddArgs>();
+  CLI::App* notice = add.add_subcommand("notice", "the least notice a claim needs: a claim starts at least this far from now");
   notice->add_option("duration", a->amount, "e.g. 2h, 30m")->required();
   set.On(notice, [a](Context& ctx) {
     auto m = WholeMinutes(a->amount, "notice");
     if (!m.ok()) return ctx.Fail(m.error());
     return Create(ctx, {{"kind", "notice"}, {"minutes", *m}});
   });
+}
 
-  CLI::App* horizon = add->add_subcommand("horizon", "the furthest ahead a claim may end, in days");
+void SetupAddHorizon(CLI::App& add, CommandSet& set) {
+  auto a = std::make_shared<AddArgs>();
+  CLI::App* horizon = add.add_subcommand("horizon", "the furthest ahead a claim may end, in days");
   horizon->add_option("days", a->horizon_days, "days, e.g. 30")->required()->check(CLI::Range(1, 3660));
   set.On(horizon, [a](Context& ctx) { return Create(ctx, {{"kind", "horizon"}, {"days", a->horizon_days}}); });
+}
 
-  CLI::App* list = noun->add_subcommand("list", "the rules, oldest first");
+void SetupList(CLI::App& noun, CommandSet& set) {
+  CLI::App* list = noun.add_subcommand("list", "the rules, oldest first");
   set.On(list, [](Context& ctx) {
     auto reply = ctx.Call(kOwner, "GET", "/v1/dashboard/rules", nullptr, "listing rules");
     if (!reply.ok()) return ctx.Fail(reply.error());
     return ctx.Print(*reply, [&] { PrintRules(ctx, reply->json["rules"]); });
   });
+}
 
+void SetupShow(CLI::App& noun, CommandSet& set) {
   auto id = std::make_shared<std::string>();
-  CLI::App* show = noun->add_subcommand("show", "one rule");
+  CLI::App* show = noun.add_subcommand("show", "one rule");
   show->add_option("id", *id, "rul_…")->required();
   set.On(show, [id](Context& ctx) {
     auto reply = ctx.Call(kOwner, "GET", "/v1/dashboard/rules/" + UrlEncode(*id), nullptr, "reading rule " + *id);
@@ -201,14 +209,43 @@ void RegisterRules(CLI::App& app, CommandSet& set) {
                               {"created", Cell(r["created_at"])}, {"updated", Cell(r["updated_at"])}});
     });
   });
+}
 
-  CLI::App* rm = noun->add_subcommand("rm", "delete a rule");
+void SetupRm(CLI::App& noun, CommandSet& set) {
+  auto id = std::make_shared<std::string>();
+  CLI::App* rm = noun.add_subcommand("rm", "delete a rule");
   rm->add_option("id", *id, "rul_…")->required();
   set.On(rm, [id](Context& ctx) {
     auto reply = ctx.Call(kOwner, "DELETE", "/v1/dashboard/rules/" + UrlEncode(*id), nullptr, "deleting rule " + *id);
     if (!reply.ok()) return ctx.Fail(reply.error());
     return ctx.Print(*reply, [&] { ctx.out() << "deleted " << *id << "\n"; });
   });
+}
+
+}  // namespace
+
+void SetupRules(CLI::App& command, CommandSet& set) {
+  CLI::App& noun = *command.require_subcommand(1);
+  noun.footer("A commit or hold that breaks a rule is refused: 422 rule_violation, exit 4.\n\n"
+              "Examples:\n"
+              "  agentdraft rules add business-hours --days mon-fri --from 09:00 --to 17:00\n"
+              "  agentdraft rules add focus --days tue,thu --from 13:00 --to 15:00\n"
+              "  agentdraft rules add focus --start 'tomorrow 10:00' --end 'tomorrow 12:00'\n"
+              "  agentdraft rules add buffer --before 10m --after 5m\n"
+              "  agentdraft rules add cap --count 4          # or --minutes 4h, --agent sales-bot\n"
+              "  agentdraft rules add notice 2h\n"
+              "  agentdraft rules add horizon 30\n"
+              "  agentdraft rules list");
+  CLI::App& add = *noun.add_subcommand("add", "add a rule")->require_subcommand(1);
+  SetupAddBusinessHours(add, set);
+  SetupAddFocus(add, set);
+  SetupAddBuffer(add, set);
+  SetupAddCap(add, set);
+  SetupAddNotice(add, set);
+  SetupAddHorizon(add, set);
+  SetupList(noun, set);
+  SetupShow(noun, set);
+  SetupRm(noun, set);
 }
 
 }  // namespace agentdraft::cli

@@ -6,9 +6,8 @@
 
 namespace agentdraft::cli {
 
-void RegisterSessions(CLI::App& app, CommandSet& set) {
-  CLI::App* noun = app.add_subcommand("sessions", "the owners' dashboard sign-ins (over the socket)")
-                       ->require_subcommand(1);
+void SetupSessions(CLI::App& command, CommandSet& set) {
+  CLI::App* noun = command.require_subcommand(1);
   CLI::App* revoke = noun->add_subcommand("revoke", "sign every owner out: every session ends now");
   set.On(revoke, [](Context& ctx) {
     auto reply = ctx.Call(Context::Role::kOwner, "DELETE", "/v1/dashboard/sessions", nullptr,

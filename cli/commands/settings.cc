@@ -84,9 +84,8 @@ std::optional<CommandError> AddSetting(const std::string& assignment, nlohmann::
 }
 }  // namespace
 
-void RegisterSettings(CLI::App& app, CommandSet& set) {
-  CLI::App* noun = app.add_subcommand("settings", "the owner's engine settings (over the socket)")
-                       ->require_subcommand(1);
+void SetupSettings(CLI::App& command, CommandSet& set) {
+  CLI::App* noun = command.require_subcommand(1);
   CLI::App* g = noun->add_subcommand("get", "show the settings in effect");
   set.On(g, [](Context& ctx) {
     auto reply = ctx.Call(kOwner, "GET", "/v1/dashboard/settings", nullptr, "reading settings");

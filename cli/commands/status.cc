@@ -4,8 +4,8 @@
 
 namespace agentdraft::cli {
 
-void RegisterStatus(CLI::App& app, CommandSet& set) {
-  CLI::App* c = app.add_subcommand("status", "whether the daemon answers, its store and counts");
+void SetupStatus(CLI::App& command, CommandSet& set) {
+  CLI::App* c = &command;
   set.On(c, [](Context& ctx) {
     auto reply = ctx.Call(Context::Role::kAgentOrOwner, "GET", "/v1/status", nullptr, "asking the daemon");
     if (!reply.ok()) return ctx.Fail(reply.error());

@@ -93,9 +93,9 @@ ExitCode Run(Context& ctx, const Args& a) {
 }
 }  // namespace
 
-void RegisterWatch(CLI::App& app, CommandSet& set) {
+void SetupWatch(CLI::App& command, CommandSet& set) {
   auto a = std::make_shared<Args>();
-  CLI::App* c = app.add_subcommand("watch", "follow events as they happen (an agent: its own; the owner: all)");
+  CLI::App* c = &command;
   c->add_option("--after", a->after, "start after this event id (audit seq); default: from now");
   c->add_option("-n,--count", a->count, "stop after this many events");
   c->footer("Examples:\n  agentdraft watch                    # as the agent of AGENTDRAFT_API_KEY\n"

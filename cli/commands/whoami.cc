@@ -4,8 +4,8 @@
 
 namespace agentdraft::cli {
 
-void RegisterWhoami(CLI::App& app, CommandSet& set) {
-  CLI::App* c = app.add_subcommand("whoami", "who this command line speaks as");
+void SetupWhoami(CLI::App& command, CommandSet& set) {
+  CLI::App* c = &command;
   set.On(c, [](Context& ctx) {
     if (ctx.UsesSocket(Context::Role::kAgentOrOwner) && ctx.options().as.empty()) {
       auto reply = ctx.Call(Context::Role::kOwner, "GET", "/v1/status", nullptr, "asking the daemon");

@@ -54,6 +54,11 @@ TEST(ExitCodes, BodiesWithoutAKnownErrorFallBackOnTheHttpStatus) {
             "418 {\"error\":\"teapot\"} → 1\n");
 }
 
+TEST(ExitCodes, CounterLimitIsARuleViolation) {
+  EXPECT_EQ(Render({{422, R"({"error":"counter_limit","limit":5})"}}),
+            "422 {\"error\":\"counter_limit\",\"limit\":5} → 4\n");
+}
+
 TEST(ExitCodes, ErrorFromResponseSaysWhatFailedAndWhy) {
   ApiResponse r;
   r.status = 401;

@@ -1,4 +1,4 @@
-#include "cli/daemon_launcher.h"
+#include "cli/race/daemon_launcher.h"
 
 #include <fcntl.h>
 #include <poll.h>

@@ -1,4 +1,4 @@
-#include "cli/demo_team.h"
+#include "cli/race/demo_team.h"
 
 #include <algorithm>
 #include <optional>

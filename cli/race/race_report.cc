@@ -1,4 +1,4 @@
-#include "cli/race_report.h"
+#include "cli/race/race_report.h"
 
 #include <algorithm>
 #include <cmath>

@@ -3,11 +3,11 @@
 // 1. Probes GET /healthz at the base URL. If nothing answers, starts a private agentdraftd
 //    (DaemonLauncher: temporary SQLite store, --dev) and says so on stderr. A daemon that
 //    answers must run with --dev (the demo signs in through the dev magic link).
-// 2. Signs in as the demo owner and creates N ranked agents (cli/demo_team.h).
+// 2. Signs in as the demo owner and creates N ranked agents (cli/race/demo_team.h).
 // 3. Per round, fires every agent at one free 30-minute slot at once, each on its own
-//    connection with its own key (cli/race_round.h), then reads the race's audit rows and the
+//    connection with its own key (cli/race/race_round.h), then reads the race's audit rows and the
 //    slot's bookings and verifies the rows' hashes.
-// 4. Prints a table per round (cli/race_report.h), or with --json one JSON document.
+// 4. Prints a table per round (cli/race/race_report.h), or with --json one JSON document.
 //
 // Exit codes: 0 when every round had exactly one 201, from the top-ranked agent (and nothing
 // else went wrong: losers told the winner, one committed booking, audit rows verified);
@@ -18,7 +18,7 @@
 #include <ostream>
 #include <string>
 
-#include "cli/daemon_launcher.h"
+#include "cli/race/daemon_launcher.h"
 #include "common/api_client.h"
 #include "common/error_codes.h"
 

@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "cli/demo_team.h"
+#include "cli/race/demo_team.h"
 #include "cli/exit_codes.h"
 #include "common/api_client.h"
 #include "common/time.h"

@@ -1,4 +1,4 @@
-#include "cli/bench_race.h"
+#include "cli/race/bench_race.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,6 +1,6 @@
 // DaemonLauncher against stand-in daemons (shell scripts), so every path runs fast and
 // without the real agentdraftd.
-#include "cli/daemon_launcher.h"
+#include "cli/race/daemon_launcher.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>

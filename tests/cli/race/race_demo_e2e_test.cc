@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
-#include "cli/daemon_launcher.h"
+#include "cli/race/daemon_launcher.h"
 #include "tests/cli/run_process.h"
 #include "tests/support/temp_dir.h"
 

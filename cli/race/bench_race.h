@@ -1,7 +1,7 @@
 // `agentdraft bench race`: the public collision benchmark's method, and its report.
 //
 // Every round, all N agents fire POST /v1/bookings at one fresh 30-minute slot at the same
-// moment, each on its own connection with its own key (cli/race_round.h FireRace). A round is
+// moment, each on its own connection with its own key (cli/race/race_round.h FireRace). A round is
 // resolved when exactly one agent got 201; it is a rank-1 win when that agent is the
 // top-ranked one. Everything that is neither 201 nor 409 is an error.
 //

@@ -6,7 +6,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "cli/demo_team.h"
+#include "cli/race/demo_team.h"
 #include "tests/cli/cli_test_support.h"
 #include "tests/support/dev_owner.h"
 

@@ -1,12 +1,12 @@
 // Judging and showing one race round, from canned answers (no daemon).
-#include "cli/race_round.h"
+#include "cli/race/race_round.h"
 
 #include <gtest/gtest.h>
 
 #include <sstream>
 
 #include "cli/audit_check.h"
-#include "cli/race_report.h"
+#include "cli/race/race_report.h"
 
 namespace agentdraft::cli {
 namespace {

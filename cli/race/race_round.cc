@@ -1,4 +1,4 @@
-#include "cli/race_round.h"
+#include "cli/race/race_round.h"
 
 #include <barrier>
 #include <chrono>

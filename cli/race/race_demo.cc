@@ -1,4 +1,4 @@
-#include "cli/race_demo.h"
+#include "cli/race/race_demo.h"
 
 #include <CLI/CLI.hpp>
 #include <memory>
@@ -6,11 +6,11 @@
 #include <vector>
 
 #include "cli/base_url.h"
-#include "cli/demo_team.h"
+#include "cli/race/demo_team.h"
 #include "cli/exit_codes.h"
-#include "cli/race_report.h"
-#include "cli/race_round.h"
-#include "cli/race_session.h"
+#include "cli/race/race_report.h"
+#include "cli/race/race_round.h"
+#include "cli/race/race_session.h"
 #include "cli/terminal.h"
 #include "common/clock.h"
 #include "common/ids.h"

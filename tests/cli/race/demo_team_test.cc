@@ -1,5 +1,5 @@
 // The race demo's agents: names in creation order, priorities that are not.
-#include "cli/demo_team.h"
+#include "cli/race/demo_team.h"
 
 #include <gtest/gtest.h>
 

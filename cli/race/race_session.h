@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "cli/daemon_launcher.h"
-#include "cli/demo_team.h"
+#include "cli/race/daemon_launcher.h"
+#include "cli/race/demo_team.h"
 #include "cli/exit_codes.h"
 #include "common/api_client.h"
 

@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "cli/demo_team.h"
-#include "cli/race_round.h"
+#include "cli/race/demo_team.h"
+#include "cli/race/race_round.h"
 
 namespace agentdraft::cli {
 

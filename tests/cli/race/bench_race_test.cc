@@ -1,7 +1,7 @@
 // The collision benchmark's statistics and reports on made-up rounds.
 #include <gtest/gtest.h>
 
-#include "cli/bench_race.h"
+#include "cli/race/bench_race.h"
 
 namespace agentdraft::cli {
 namespace {

@@ -1,4 +1,4 @@
-#include "cli/race_session.h"
+#include "cli/race/race_session.h"
 
 #include <algorithm>
 #include <numeric>
