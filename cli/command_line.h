@@ -3,7 +3,7 @@
 //
 // main() is RunCommandLine(argc, argv, std::cout, std::cerr); a test calls it the same way with
 // string streams and gets the exit code, the output and the errors the binary would give
-// (DESIGN.md §6, docs/cli.md). The environment is read as the binary reads it
+// (docs/cli.md). The environment is read as the binary reads it
 // (AGENTDRAFT_SOCKET, AGENTDRAFT_BASE_URL, AGENTDRAFT_API_KEY, AGENTDRAFT_TZ).
 //
 // Thread-safety: each call builds its own command line; a command may start threads of its

@@ -12,7 +12,7 @@
 //
 // Output: with --json a command prints the API's JSON body exactly as received (error bodies
 // too), one document per line; otherwise a short table on stdout. Errors go to stderr as
-// "agentdraft: <what went wrong>[: <what to do>]", and the exit code follows DESIGN.md §6.
+// "agentdraft: <what went wrong>[: <what to do>]", and the exit code follows docs/cli.md, "Exit codes".
 //
 // Not thread-safe (one per process).
 #pragma once

@@ -1,4 +1,4 @@
-// How a command's failures become exit codes (DESIGN.md §6).
+// How a command's failures become exit codes (docs/cli.md, "Exit codes").
 //
 // The mapping itself is the one table in common/error_codes.h (API error code → exit code);
 // this file applies it to what the CLI actually sees: an HTTP answer (with or without a JSON

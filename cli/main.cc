@@ -1,4 +1,4 @@
-// agentdraft: the command-line client of agentdraftd (DESIGN.md §6, docs/cli.md).
+// agentdraft: the command-line client of agentdraftd (docs/cli.md).
 //
 // The commands are a table (cli/commands/commands.h); cli/command_line.h builds the command
 // line from it, parses argv and runs the chosen command. Exit codes: common/error_codes.h

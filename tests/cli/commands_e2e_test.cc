@@ -1,6 +1,6 @@
 // End-to-end: the real `agentdraft` binary against the real agentdraftd, over the owner's Unix
 // socket and over HTTP with agent keys. Every command's --json output is parsed and compared
-// with what the API itself answers, and every exit code of DESIGN.md §6 comes from a real case.
+// with what the API itself answers, and every exit code of docs/cli.md, "Exit codes", comes from a real case.
 #include <gtest/gtest.h>
 
 #include <map>

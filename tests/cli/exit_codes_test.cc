@@ -1,4 +1,4 @@
-// API answers → CLI exit codes (DESIGN.md §6), through the one table in common/error_codes.h.
+// API answers → CLI exit codes (docs/cli.md, "Exit codes"), through the one table in common/error_codes.h.
 #include "cli/exit_codes.h"
 
 #include <gtest/gtest.h>
