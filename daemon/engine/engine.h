@@ -343,6 +343,31 @@ class Engine {
                                        const nlohmann::json& body);
   Status DeleteRule(const std::string& owner_id, const std::string& rule_id);
 
+  // --- Reads for the API (engine_reads.cc): what it shows beyond the calendar's decisions,
+  // read from the store with the caller's visibility applied here, so the API never reaches
+  // the store itself. Unavailable when the store fails. ---
+  // "sqlite", "dynamodb".
+  std::string StoreName() const;
+  // True when other daemons share the store (their checkpoints are signed with other keys).
+  bool SharedStore() const;
+  // Booking `id` if `p` may see it (the owner: any of its calendar's; an agent: its own),
+  // with the rule of Commit's hold_id lookup; NotFound otherwise.
+  Result<store::ClaimRecord> GetBooking(const Principal& p, const std::string& id);
+  // The bookings `p` may see that match `q` (its owner_id, kind and, for an agent, agent_id
+  // are set here).
+  Result<std::vector<store::ClaimRecord>> ListBookings(const Principal& p, store::ClaimQuery q);
+  // The audit rows `p` may see that match `q` (its owner_id and, for an agent,
+  // visible_to_agent are set here): an agent sees the rows it acted in or is the subject of.
+  Result<std::vector<store::AuditRecord>> ListAudit(const Principal& p, store::AuditQuery q);
+  // Up to `limit` rows of the whole chain (every owner's) after `after_seq`: for exports,
+  // which show other owners' rows only as links.
+  Result<std::vector<store::AuditRecord>> ListChain(int64_t after_seq, int limit);
+  // The stored checkpoints, by size.
+  Result<std::vector<store::CheckpointRecord>> ListCheckpoints();
+  // `owner_id`'s webhook deliveries that match `q` (its owner_id is set here).
+  Result<std::vector<store::WebhookDelivery>> ListDeliveries(const std::string& owner_id,
+                                                              store::DeliveryQuery q);
+
   store::Store& store() { return store_; }
   const Clock& clock() const { return clock_; }
   const EngineOptions& options() const { return options_; }
