@@ -56,7 +56,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (agentdraft::api::ParseFraming(head, kMaxBody, &framing, &error)) {
     if (framing.kind == Framing::Kind::kLength && framing.length > kMaxBody) Fail("a length over the limit was accepted");
     if (framing.kind == Framing::Kind::kChunked) CheckChunked(body);
-  } else if (error.status != 400 && error.status != 413 && error.status != 501) {
+  } else if (error.http_status() != 400 && error.http_status() != 413 && error.http_status() != 501) {
     Fail("framing refused with an unexpected status");
   }
   std::string copy(head);

@@ -15,6 +15,7 @@ set(AGENTDRAFT_TEST_SOURCES_unit
   unit/request_framing_test.cc
   unit/packaging_test.cc
   unit/api_error_body_test.cc
+  unit/route_table_test.cc
   unit/sqlite_store_test.cc
   unit/time_test.cc
   unit/json_parse_test.cc

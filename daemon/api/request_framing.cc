@@ -35,8 +35,8 @@ std::optional<size_t> DecimalLength(std::string_view v) {
   return n;
 }
 
-bool Refuse(FramingError* error, int status, const char* code, std::string message) {
-  *error = FramingError{status, code, std::move(message)};
+bool Refuse(FramingError* error, const char* code, std::string message) {
+  *error = FramingError{code, std::move(message)};
   return false;
 }
 
@@ -80,23 +80,23 @@ bool ParseFraming(std::string_view head, size_t max_body_bytes, Framing* framing
       framing->expect_continue = EqualsIgnoringCase(value, "100-continue");
     }
   });
-  if (!fields_ok) return Refuse(error, 400, "validation_error", "malformed header line in the request");
+  if (!fields_ok) return Refuse(error, "validation_error", "malformed header line in the request");
   if (bad_length) {
-    return Refuse(error, 400, "validation_error", "Content-Length must be a decimal number of bytes");
+    return Refuse(error, "validation_error", "Content-Length must be a decimal number of bytes");
   }
   if (conflicting) {
-    return Refuse(error, 400, "validation_error", "the request has conflicting Content-Length headers");
+    return Refuse(error, "validation_error", "the request has conflicting Content-Length headers");
   }
   if (has_te && length) {
-    return Refuse(error, 400, "validation_error",
+    return Refuse(error, "validation_error",
                   "the request has both Content-Length and Transfer-Encoding");
   }
   if (other_coding) {
-    return Refuse(error, 501, "not_implemented",
+    return Refuse(error, "not_implemented",
                   "unsupported Transfer-Encoding: only a single \"chunked\" is accepted");
   }
   if (length && *length > max_body_bytes) {
-    return Refuse(error, 413, "payload_too_large",
+    return Refuse(error, "payload_too_large",
                   "request body is too large: " + std::to_string(*length) + " bytes, at most " +
                       std::to_string(max_body_bytes));
   }

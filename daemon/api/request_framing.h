@@ -15,6 +15,8 @@
 #include <string>
 #include <string_view>
 
+#include "daemon/api/api_error.h"
+
 namespace agentdraft::api {
 
 // How the body after a head is delimited.
@@ -25,12 +27,8 @@ struct Framing {
   bool expect_continue = false;  // "Expect: 100-continue"
 };
 
-// Why a head's framing was refused: the answer's status and API error code.
-struct FramingError {
-  int status = 0;  // 0: no error
-  std::string code;
-  std::string message;
-};
+// Why a head's framing was refused: the API error to answer (its status from the code).
+using FramingError = ApiError;
 
 // Reads the framing of `head` (request line, headers, and the blank line). On a refusal,
 // returns false and fills `*error`.

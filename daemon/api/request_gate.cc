@@ -25,16 +25,6 @@ constexpr auto kLinger = std::chrono::milliseconds(500);
 constexpr auto kSweepEvery = std::chrono::milliseconds(50);
 
 // A whole JSON error response that closes the connection.
-std::string ErrorResponse(int status, const char* reason, const std::string& code,
-                          const std::string& message, bool retry_after) {
-  const std::string body = nlohmann::json{{"error", code}, {"message", message}}.dump();
-  std::string response = "HTTP/1.1 " + std::to_string(status) + " " + reason +
-                         "\r\nContent-Type: application/json\r\nContent-Length: " +
-                         std::to_string(body.size()) + "\r\nConnection: close\r\n";
-  if (retry_after) response += "Retry-After: 1\r\n";
-  return response + "\r\n" + body;
-}
-
 // One non-blocking write, best effort: the gate thread never waits for a peer. Early answers
 // are small enough for an empty socket buffer.
 void SendOnce(int fd, std::string_view bytes) {
@@ -174,9 +164,8 @@ void RequestGate::TakeReturned() {
       if (open_ > limits_.max_connections) {
         waiting_[fd] = std::move(owned);
         Watch(c);
-        Answer(c, 503, "Service Unavailable", "unavailable",
-               "too many open connections (the daemon's --max-connections is " +
-                   std::to_string(limits_.max_connections) + ", all being served); retry shortly",
+        Answer(c, {"unavailable", "too many open connections (the daemon's --max-connections is " +
+                   std::to_string(limits_.max_connections) + ", all being served); retry shortly"},
                /*retry_after=*/true);
         continue;
       }
@@ -225,8 +214,7 @@ void RequestGate::OnReadable(Conn& c) {
     });
     if (oldest == waiting_.end() || oldest->second->io.data.empty()) break;
     const int victim = oldest->first;
-    Answer(*oldest->second, 503, "Service Unavailable", "unavailable",
-           "the daemon is holding too many unfinished requests; retry shortly", true);
+    Answer(*oldest->second, {"unavailable", "the daemon is holding too many unfinished requests; retry shortly"}, true);
     if (victim == fd) return;
   }
   Advance(c);
@@ -247,9 +235,8 @@ void RequestGate::Advance(Conn& c) {
     const size_t end = data.find("\r\n\r\n");
     const std::string_view seen(data.data(), end == std::string::npos ? data.size() : end + 4);
     if (HasLongHeaderLine(seen) || seen.size() > limits_.max_header_bytes) {
-      return Answer(c, 431, "Request Header Fields Too Large", "headers_too_large",
-                    "request headers are too large: at most " + std::to_string(limits_.max_header_bytes) +
-                        " bytes in all and " + std::to_string(kMaxHeaderLine) + " per line",
+      return Answer(c, {"headers_too_large", "request headers are too large: at most " + std::to_string(limits_.max_header_bytes) +
+                        " bytes in all and " + std::to_string(kMaxHeaderLine) + " per line"},
                     false);
     }
     if (end == std::string::npos || !CheckHead(c, end + 4)) return;
@@ -270,10 +257,9 @@ void RequestGate::Advance(Conn& c) {
         case ChunkedScanner::Result::kIncomplete:
           break;
         case ChunkedScanner::Result::kInvalid:
-          return Answer(c, 400, "Bad Request", "validation_error", "malformed chunked request body", false);
+          return Answer(c, {"validation_error", "malformed chunked request body"}, false);
         case ChunkedScanner::Result::kTooLarge:
-          return Answer(c, 413, "Payload Too Large", "payload_too_large",
-                        "request body is too large: at most " + std::to_string(limits_.max_body_bytes) + " bytes",
+          return Answer(c, {"payload_too_large", "request body is too large: at most " + std::to_string(limits_.max_body_bytes) + " bytes"},
                         false);
       }
       break;
@@ -291,9 +277,7 @@ void RequestGate::Advance(Conn& c) {
 bool RequestGate::CheckHead(Conn& c, size_t head_end) {
   FramingError error;
   if (!ParseFraming(std::string_view(c.io.data).substr(0, head_end), limits_.max_body_bytes, &c.framing, &error)) {
-    const char* reason = error.status == 413 ? "Payload Too Large"
-                         : error.status == 501 ? "Not Implemented" : "Bad Request";
-    Answer(c, error.status, reason, error.code, error.message, false);
+    Answer(c, error, false);
     return false;
   }
   c.head_end = head_end;
@@ -367,9 +351,8 @@ void RequestGate::Sweep(Steady::time_point now) {
     if (c.phase == Conn::Phase::kClosing || (c.phase == Conn::Phase::kIdle && c.io.requests > 0)) {
       Close(fd);  // linger over, or an idle keep-alive connection
     } else {
-      Answer(c, 408, "Request Timeout", "request_timeout",
-             "the request did not arrive within the read timeout (" +
-                 std::to_string(limits_.read_timeout.count()) + " ms)",
+      Answer(c, {"request_timeout", "the request did not arrive within the read timeout (" +
+                 std::to_string(limits_.read_timeout.count()) + " ms)"},
              false);
     }
   }
@@ -390,8 +373,8 @@ void RequestGate::MakeRoom(size_t needed) {
     // connection whose first bytes the gate has not read yet is told too.
     const bool idle_keep_alive = oldest->phase == Conn::Phase::kIdle && oldest->io.requests > 0;
     if (oldest->phase != Conn::Phase::kClosing && !idle_keep_alive) {
-      SendOnce(oldest->io.fd, ErrorResponse(503, "Service Unavailable", "unavailable",
-                                            "closed to make room for new connections; retry", true));
+      SendOnce(oldest->io.fd, RawErrorResponse({"unavailable", "closed to make room for new connections; retry"},
+                                                /*retry_after=*/true));
     }
     Close(oldest->io.fd);
   }
@@ -400,9 +383,8 @@ void RequestGate::MakeRoom(size_t needed) {
 // Answers early (best effort, one non-blocking write: the answer is small) and lets the
 // connection linger, reading and discarding, so that closing does not reset it before the
 // peer has read the answer.
-void RequestGate::Answer(Conn& c, int status, const char* reason, const std::string& code,
-                         const std::string& message, bool retry_after) {
-  SendOnce(c.io.fd, ErrorResponse(status, reason, code, message, retry_after));
+void RequestGate::Answer(Conn& c, const ApiError& error, bool retry_after) {
+  SendOnce(c.io.fd, RawErrorResponse(error, retry_after));
   ::shutdown(c.io.fd, SHUT_WR);
   buffered_ -= c.io.data.size();
   c.io.data.clear();

@@ -36,6 +36,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "daemon/api/api_error.h"
+
 namespace agentdraft::api {
 
 struct GateLimits {
@@ -81,9 +83,6 @@ class RequestGate {
   // and joins the threads. Later Adopt() calls close the socket at once.
   void Stop();
 
-  // Connections open (waiting or being served), for tests and /v1/status.
-  size_t open_connections() const { return open_; }
-
  private:
   struct Conn;
   using Steady = std::chrono::steady_clock;
@@ -99,8 +98,8 @@ class RequestGate {
   void TakeReturned();
   void Sweep(Steady::time_point now);
   void MakeRoom(size_t needed_connections);
-  void Answer(Conn& c, int status, const char* reason, const std::string& code,
-              const std::string& message, bool retry_after);
+  // Writes `error` (best effort) and lets the connection linger before closing it.
+  void Answer(Conn& c, const ApiError& error, bool retry_after);
   void Close(int fd);
   void Watch(Conn& c);
 

@@ -1,11 +1,11 @@
 #include "daemon/api/request_parser.h"
 
+#include <charconv>
+
 #include "common/json_parse.h"
 #include "daemon/engine/views.h"
 
 namespace agentdraft::api {
-
-using engine::Outcome;
 
 namespace {
 constexpr size_t kMaxKeyLength = 255;
@@ -81,25 +81,28 @@ std::string IdempotencyKey(const nlohmann::json& body, const std::string& header
 }
 }  // namespace
 
-Outcome ValidationError(const std::vector<FieldProblem>& problems) {
-  nlohmann::json details = nlohmann::json::array();
-  std::string message;
-  for (const FieldProblem& p : problems) {
-    details.push_back({{"field", p.field}, {"problem", p.problem}});
-    message += (message.empty() ? "" : "; ") + p.field + ": " + p.problem;
+std::optional<int64_t> ParseIntParam(const char* name, const std::string& value, int64_t lo, int64_t hi,
+                                     ApiError* error) {
+  int64_t n = 0;
+  auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+  if (value.empty() || value[0] < '0' || value[0] > '9' || ec != std::errc() ||
+      ptr != value.data() + value.size() || n < lo || n > hi) {
+    *error = ApiError::Validation(
+        {{name, "must be an integer from " + std::to_string(lo) + " to " + std::to_string(hi)}});
+    return std::nullopt;
   }
-  return {400, engine::ErrorBody("validation_error", message, {{"details", details}})};
+  return n;
 }
 
-std::optional<nlohmann::json> ParseObject(const std::string& body, Outcome* error) {
+std::optional<nlohmann::json> ParseObject(const std::string& body, ApiError* error) {
   Result<nlohmann::json> parsed = ParseJson(body, {.max_depth = kRequestJsonDepth});
   if (!parsed.ok()) {
-    *error = ValidationError({{"body", parsed.status().message()}});
+    *error = ApiError::Validation({{"body", parsed.status().message()}});
     return std::nullopt;
   }
   nlohmann::json& j = *parsed;
   if (!j.is_object()) {
-    *error = ValidationError({{"body", "must be a JSON object"}});
+    *error = ApiError::Validation({{"body", "must be a JSON object"}});
     return std::nullopt;
   }
   return std::move(j);
@@ -108,7 +111,7 @@ std::optional<nlohmann::json> ParseObject(const std::string& body, Outcome* erro
 std::optional<engine::ClaimRequest> ParseClaimRequest(const nlohmann::json& body,
                                                       const std::string& header_key,
                                                       const std::string& owner_id,
-                                                      Duration max_claim, Outcome* error) {
+                                                      Duration max_claim, ApiError* error) {
   std::vector<FieldProblem> problems;
   engine::ClaimRequest r;
   auto start = TimeField(body, "start", true, problems);
@@ -147,7 +150,7 @@ std::optional<engine::ClaimRequest> ParseClaimRequest(const nlohmann::json& body
   }
   if (auto hold = StringField(body, "hold_id", 64, problems)) r.hold_id = *hold;
   if (!problems.empty()) {
-    *error = ValidationError(problems);
+    *error = ApiError::Validation(problems);
     return std::nullopt;
   }
   r.start = *start;
@@ -157,7 +160,7 @@ std::optional<engine::ClaimRequest> ParseClaimRequest(const nlohmann::json& body
 
 std::optional<engine::CounterRequest> ParseCounterRequest(const nlohmann::json& body,
                                                           const std::string& header_key,
-                                                          Duration max_claim, Outcome* error) {
+                                                          Duration max_claim, ApiError* error) {
   std::vector<FieldProblem> problems;
   engine::CounterRequest r;
   auto proposed = body.find("proposed");
@@ -186,7 +189,7 @@ std::optional<engine::CounterRequest> ParseCounterRequest(const nlohmann::json& 
   if (auto note = StringField(body, "note", kMaxNoteLength, problems)) r.note = *note;
   r.idempotency_key = IdempotencyKey(body, header_key, problems);
   if (!problems.empty()) {
-    *error = ValidationError(problems);
+    *error = ApiError::Validation(problems);
     return std::nullopt;
   }
   return r;
@@ -216,7 +219,7 @@ std::optional<int64_t> DecimalInt(const std::string& text) {
 }  // namespace
 
 std::optional<engine::AvailabilityQuery> ParseAvailabilityQuery(
-    const std::multimap<std::string, std::string>& params, Duration max_claim, Outcome* error) {
+    const std::multimap<std::string, std::string>& params, Duration max_claim, ApiError* error) {
   std::vector<FieldProblem> problems;
   engine::AvailabilityQuery q;
   auto time_param = [&](std::initializer_list<const char*> names, Time* out) {
@@ -270,7 +273,7 @@ std::optional<engine::AvailabilityQuery> ParseAvailabilityQuery(
     else problems.push_back({"include_holds", "must be true or false"});
   }
   if (!problems.empty()) {
-    *error = ValidationError(problems);
+    *error = ApiError::Validation(problems);
     return std::nullopt;
   }
   return q;

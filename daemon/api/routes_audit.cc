@@ -1,4 +1,4 @@
-// The audit log's checkpoint and (per-owner) export.
+// The audit log: its rows (GET /v1/audit), checkpoint and (per-owner) export.
 #include <spdlog/spdlog.h>
 
 #include "daemon/api/request_parser.h"
@@ -7,9 +7,6 @@
 #include "daemon/engine/views.h"
 
 namespace agentdraft::api {
-
-namespace {
-constexpr int kExportPage = 1000;
 
 // One export as it streams (docs/audit.md, "Export").
 struct ExportStream {
@@ -25,6 +22,10 @@ struct ExportStream {
   std::optional<store::CheckpointRecord> final_checkpoint;
   OwnerRowsDigest own_rows;  // of the rows written in full
 };
+
+namespace {
+constexpr int kExportPage = 1000;
+constexpr int64_t kMaxListLimit = 1000;
 
 std::string CheckpointLine(const store::CheckpointRecord& c) {
   nlohmann::json j = audit::Checkpointer::Json(c, /*with_text=*/false);
@@ -63,11 +64,8 @@ void AppendExportRow(ExportStream& st, const store::AuditRecord& r, std::string*
 
 // The next page of rows (every owner's: the chain is the daemon's). False when the store
 // fails or ends before the final checkpoint's size.
-bool ExportPage(store::Store& store, ExportStream& st, std::string* out) {
-  store::AuditQuery q;
-  q.after_seq = st.after;
-  q.limit = kExportPage;
-  auto rows = store.ListAudit(q);
+bool ExportPage(engine::Engine& engine, ExportStream& st, std::string* out) {
+  auto rows = engine.ListChain(st.after, kExportPage);
   if (!rows.ok() || rows->empty()) {
     spdlog::error("audit export stopped at row {}: {}", st.after,
                   rows.ok() ? "no rows" : rows.status().ToString());
@@ -94,77 +92,101 @@ std::string ExportEnd(const ExportStream& st, const audit::Checkpointer& signer)
   j["type"] = "owner_statement";
   return out + j.dump() + "\n";
 }
+
+// The stored checkpoints of this daemon's key up to the export's end (the final one apart).
+void KeepExportCheckpoints(ExportStream& st, std::vector<store::CheckpointRecord> checkpoints) {
+  for (auto& c : checkpoints) {
+    // Only this daemon's: the export names one key. (On DynamoDB other daemons sign the
+    // same chain with their own keys; their exports carry those.)
+    if (c.size <= st.end && c.key_hex == st.key) st.checkpoints.push_back(std::move(c));
+  }
+  if (st.final_checkpoint && !st.checkpoints.empty() && st.checkpoints.back().size == st.end) {
+    st.checkpoints.pop_back();
+  }
+}
 }  // namespace
 
-void ApiServer::RegisterAuditRoutes() {
-  Get("/v1/audit/checkpoint", [this](const httplib::Request& req, httplib::Response& res) {
-    auto p = RequireAgentOrOwner(req, res, "audit:read");
-    if (!p) return;
-    if (services_.checkpointer == nullptr) return RespondError(res, "unavailable", "no checkpoints here");
-    // Several daemons sign one chain, each with its own key: a shared store answers with this
-    // daemon's signature of the store's head (below), so `key` is always this daemon's.
-    auto latest = engine_.store().Shared() ? Result<std::optional<store::CheckpointRecord>>(std::nullopt)
-                                           : services_.checkpointer->Latest();
-    if (!latest.ok()) return RespondError(res, "unavailable", latest.status().message());
-    if (!*latest) {
-      // Nothing signed yet: sign the head now if there is one, so the key always has a use.
-      auto signed_now = services_.checkpointer->SignHead();
-      if (signed_now.ok()) {
-        *latest = *signed_now;
-      } else if (engine_.store().Shared() && signed_now.status().code() != StatusCode::kNotFound) {
-        return RespondError(res, "unavailable", signed_now.status().message());
-      }
-    }
-    nlohmann::json j = *latest ? audit::Checkpointer::Json(**latest, /*with_text=*/true)
-                               : nlohmann::json{{"size", 0}, {"key", services_.checkpointer->public_key_hex()}};
-    Respond(res, {200, j.dump()});
-  });
+void ApiServer::ListAudit(const Request& req, const Caller& caller, Response& res) {
+  store::AuditQuery q;
+  if (req.has_param("resource")) q.resource = req.get_param_value("resource");
+  if (req.has_param("kind")) q.kind = req.get_param_value("kind");
+  ApiError error;
+  std::optional<int64_t> after = 0, limit = 100;
+  if (req.has_param("after")) after = ParseIntParam("after", req.get_param_value("after"), 0, INT64_MAX, &error);
+  if (after && req.has_param("limit")) {
+    limit = ParseIntParam("limit", req.get_param_value("limit"), 1, kMaxListLimit, &error);
+  }
+  if (!after || !limit) return RespondError(res, error);
+  q.after_seq = *after;
+  q.limit = static_cast<int>(*limit);
+  auto rows = engine_.ListAudit(caller, std::move(q));
+  if (!rows.ok()) return RespondError(res, ApiError::FromStatus(rows.status()));
+  nlohmann::json events = nlohmann::json::array();
+  for (const store::AuditRecord& r : *rows) events.push_back(engine::AuditEventJson(r));
+  RespondJson(res, 200, {{"events", std::move(events)}});
+}
 
-  // The chain as the owner sees it, as JSON lines (docs/audit.md): its own rows in full, other
-  // owners' rows as links, ending with a checkpoint signed now and the owner statement.
-  Get("/v1/audit/export", [this](const httplib::Request& req, httplib::Response& res) {
-    auto p = RequireOwner(req, res);
-    if (!p) return;
-    if (services_.checkpointer == nullptr) return RespondError(res, "unavailable", "no checkpoints here");
-    auto final_checkpoint = services_.checkpointer->SignHead();
-    if (!final_checkpoint.ok() && final_checkpoint.status().code() != StatusCode::kNotFound) {
-      return RespondError(res, "unavailable", final_checkpoint.status().message());
+void ApiServer::GetCheckpoint(const Request&, const Caller&, Response& res) {
+  if (services_.checkpointer == nullptr) return RespondError(res, {"unavailable", "no checkpoints here"});
+  // Several daemons sign one chain, each with its own key: a shared store answers with this
+  // daemon's signature of the store's head (below), so `key` is always this daemon's.
+  const bool shared = engine_.SharedStore();
+  auto latest = shared ? Result<std::optional<store::CheckpointRecord>>(std::nullopt)
+                       : services_.checkpointer->Latest();
+  if (!latest.ok()) return RespondError(res, {"unavailable", latest.status().message()});
+  if (!*latest) {
+    // Nothing signed yet: sign the head now if there is one, so the key always has a use.
+    auto signed_now = services_.checkpointer->SignHead();
+    if (signed_now.ok()) {
+      *latest = *signed_now;
+    } else if (shared && signed_now.status().code() != StatusCode::kNotFound) {
+      return RespondError(res, {"unavailable", signed_now.status().message()});
     }
-    auto checkpoints = engine_.store().ListCheckpoints();
-    if (!checkpoints.ok()) return RespondError(res, "unavailable", checkpoints.status().message());
-    auto st = std::make_shared<ExportStream>();
-    st->owner_id = p->owner_id;
-    st->key = services_.checkpointer->public_key_hex();
-    st->exported_at = audit::Checkpointer::TimeText(engine_.clock().Now());
-    st->end = final_checkpoint.ok() ? final_checkpoint->size : 0;
-    st->head = final_checkpoint.ok() ? final_checkpoint->head : std::string(64, '0');
-    for (auto& c : *checkpoints) {
-      // Only this daemon's: the export names one key. (On DynamoDB other daemons sign the
-      // same chain with their own keys; their exports carry those.)
-      if (c.size <= st->end && c.key_hex == st->key) st->checkpoints.push_back(c);
-    }
-    if (final_checkpoint.ok()) {
-      if (!st->checkpoints.empty() && st->checkpoints.back().size == st->end) st->checkpoints.pop_back();
-      st->final_checkpoint = *final_checkpoint;
-    }
-    res.set_header("Content-Disposition", "attachment; filename=\"agentdraft-audit.jsonl\"");
-    res.set_chunked_content_provider("application/x-ndjson",
-                                     [this, st](size_t, httplib::DataSink& sink) {
-                                       std::string out;
-                                       if (!st->header_sent) {
-                                         out = ExportHeader(*st);
-                                         st->header_sent = true;
-                                       }
-                                       if (st->after < st->end) {
-                                         if (!ExportPage(engine_.store(), *st, &out)) return false;
-                                         return sink.write(out.data(), out.size());
-                                       }
-                                       out += ExportEnd(*st, *services_.checkpointer);
-                                       if (!sink.write(out.data(), out.size())) return false;
-                                       sink.done();
-                                       return true;
-                                     });
+  }
+  RespondJson(res, 200,
+              *latest ? audit::Checkpointer::Json(**latest, /*with_text=*/true)
+                      : nlohmann::json{{"size", 0}, {"key", services_.checkpointer->public_key_hex()}});
+}
+
+// The chain as the owner sees it, as JSON lines (docs/audit.md): its own rows in full, other
+// owners' rows as links, ending with a checkpoint signed now and the owner statement.
+void ApiServer::ExportAudit(const Request&, const Caller& caller, Response& res) {
+  if (services_.checkpointer == nullptr) return RespondError(res, {"unavailable", "no checkpoints here"});
+  auto final_checkpoint = services_.checkpointer->SignHead();
+  if (!final_checkpoint.ok() && final_checkpoint.status().code() != StatusCode::kNotFound) {
+    return RespondError(res, {"unavailable", final_checkpoint.status().message()});
+  }
+  auto checkpoints = engine_.ListCheckpoints();
+  if (!checkpoints.ok()) return RespondError(res, {"unavailable", checkpoints.status().message()});
+  auto st = std::make_shared<ExportStream>();
+  st->owner_id = caller.owner_id;
+  st->key = services_.checkpointer->public_key_hex();
+  st->exported_at = audit::Checkpointer::TimeText(engine_.clock().Now());
+  st->end = final_checkpoint.ok() ? final_checkpoint->size : 0;
+  st->head = final_checkpoint.ok() ? final_checkpoint->head : std::string(64, '0');
+  if (final_checkpoint.ok()) st->final_checkpoint = *final_checkpoint;
+  KeepExportCheckpoints(*st, std::move(*checkpoints));
+  res.set_header("Content-Disposition", "attachment; filename=\"agentdraft-audit.jsonl\"");
+  res.set_chunked_content_provider("application/x-ndjson", [this, st](size_t, httplib::DataSink& sink) {
+    return WriteExport(*st, sink);
   });
+}
+
+// One chunk of an export: the header, then a page of rows at a time, then its end.
+bool ApiServer::WriteExport(ExportStream& st, httplib::DataSink& sink) {
+  std::string out;
+  if (!st.header_sent) {
+    out = ExportHeader(st);
+    st.header_sent = true;
+  }
+  if (st.after < st.end) {
+    if (!ExportPage(engine_, st, &out)) return false;
+    return sink.write(out.data(), out.size());
+  }
+  out += ExportEnd(st, *services_.checkpointer);
+  if (!sink.write(out.data(), out.size())) return false;
+  sink.done();
+  return true;
 }
 
 }  // namespace agentdraft::api

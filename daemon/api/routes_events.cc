@@ -49,24 +49,18 @@ bool VisibleTo(const engine::Principal& who, const store::AuditRecord& r) {
 
 }  // namespace
 
-void ApiServer::RegisterEventRoutes() {
-  Get("/v1/events", [this](const httplib::Request& req, httplib::Response& res) { OpenEventStream(req, res); });
-}
-
-void ApiServer::OpenEventStream(const httplib::Request& req, httplib::Response& res) {
-  auto p = RequireAgentOrOwner(req, res, "events:read");
-  if (!p) return;
-  if (services_.events == nullptr) return RespondError(res, "unavailable", "no event stream here");
+void ApiServer::OpenEventStream(const Request& req, const Caller& caller, Response& res) {
+  if (services_.events == nullptr) return RespondError(res, {"unavailable", "no event stream here"});
   auto st = std::make_shared<EventStreamState>();
   if (!ResumePoint(req, services_.events->head(), &st->after)) {
-    return Respond(res, ValidationError({{"Last-Event-ID", "must be an event id (a non-negative integer)"}}));
+    return RespondError(res, ApiError::Validation({{"Last-Event-ID", "must be an event id (a non-negative integer)"}}));
   }
   std::string refusal;
-  st->slot = stream_slots_.TryTake(p->owner_id, p->is_owner() ? "" : p->agent_id,
+  st->slot = stream_slots_.TryTake(caller.owner_id, caller.is_owner() ? "" : caller.agent_id,
                                    req.remote_addr == kUnixPeerAddr, &refusal);
-  if (!st->slot) return RespondError(res, "too_many_streams", refusal);
+  if (!st->slot) return RespondError(res, {"too_many_streams", std::move(refusal)});
   st->started = st->last_write = engine_.clock().Now();
-  st->who = *p;
+  st->who = caller;
   st->credentials.headers = req.headers;
   st->credentials.remote_addr = req.remote_addr;
   st->credentials.remote_port = req.remote_port;
@@ -125,11 +119,9 @@ Result<std::vector<store::AuditRecord>> ApiServer::NextVisibleRows(EventStreamSt
   if (gap) {
     // Older than the hub keeps: catch up from the store.
     store::AuditQuery q;
-    q.owner_id = st.who.owner_id;
-    if (!st.who.is_owner()) q.visible_to_agent = st.who.agent_id;
     q.after_seq = st.after;
     q.limit = 500;
-    auto stored = engine_.store().ListAudit(q);
+    auto stored = engine_.ListAudit(st.who, std::move(q));
     if (!stored.ok()) return stored.status();
     rows = std::move(*stored);
     // Rows of other calendars or agents are not returned by the store; skip ahead past

@@ -1,5 +1,4 @@
 // The owner's webhook subscriptions and their deliveries (/v1/dashboard/webhooks).
-#include "common/error_codes.h"
 #include "daemon/api/request_parser.h"
 #include "daemon/api/server.h"
 #include "daemon/webhooks/webhooks.h"
@@ -31,88 +30,77 @@ nlohmann::json DeliveryJson(const store::WebhookDelivery& d) {
           {"last_status", d.last_status},
           {"last_error", d.last_error}};
 }
+
+ApiError WebhooksOff() { return {"unavailable", "webhooks are not enabled on this daemon"}; }
+
+// The string field `name` of `body`; "" with a problem noted when it is missing or not a string.
+std::string StringField(const nlohmann::json& body, const char* name, std::vector<FieldProblem>* problems) {
+  auto it = body.find(name);
+  if (it != body.end() && it->is_string()) return it->get<std::string>();
+  problems->push_back({name, "is required (a string)"});
+  return "";
+}
+
+// Why Webhooks::Create refused a subscription, as the API's error.
+ApiError SubscriptionError(const Status& s) {
+  if (s.code() == StatusCode::kInvalidArgument) return ApiError::Validation({{"event_type/url", s.message()}});
+  // The target policy refused the URL.
+  if (s.code() == StatusCode::kForbidden) return {"forbidden_target", s.message()};
+  return ApiError::FromStatus(s);
+}
 }  // namespace
 
-void ApiServer::RegisterWebhookRoutes() {
-  auto available = [this](httplib::Response& res) {
-    if (services_.webhooks != nullptr) return true;
-    RespondError(res, "unavailable", "webhooks are not enabled on this daemon");
-    return false;
-  };
+void ApiServer::ListWebhookEventTypes(const Request&, const Caller&, Response& res) {
+  if (services_.webhooks == nullptr) return RespondError(res, WebhooksOff());
+  RespondJson(res, 200, {{"event_types", webhooks::Webhooks::EventTypes()}});
+}
 
-  Get("/v1/dashboard/webhooks/events", [this, available](const httplib::Request& req, httplib::Response& res) {
-    if (!RequireOwner(req, res) || !available(res)) return;
-    Respond(res, {200, nlohmann::json{{"event_types", webhooks::Webhooks::EventTypes()}}.dump()});
-  });
+void ApiServer::CreateWebhook(const Request& req, const Caller& caller, Response& res) {
+  if (services_.webhooks == nullptr) return RespondError(res, WebhooksOff());
+  ApiError error;
+  auto body = ParseObject(req.body, &error);
+  if (!body) return RespondError(res, error);
+  std::vector<FieldProblem> problems;
+  const std::string event_type = StringField(*body, "event_type", &problems);
+  const std::string url = StringField(*body, "url", &problems);
+  if (!problems.empty()) return RespondError(res, ApiError::Validation(problems));
+  auto sub = services_.webhooks->Create(caller.owner_id, event_type, url);
+  if (!sub.ok()) return RespondError(res, SubscriptionError(sub.status()));
+  RespondJson(res, 201, SubscriptionJson(*sub, /*with_secret=*/true));
+}
 
-  Post("/v1/dashboard/webhooks", [this, available](const httplib::Request& req, httplib::Response& res) {
-    auto p = RequireOwner(req, res);
-    if (!p || !available(res)) return;
-    engine::Outcome error;
-    auto body = ParseObject(req.body, &error);
-    if (!body) return Respond(res, error);
-    std::vector<FieldProblem> problems;
-    auto field = [&](const char* name) -> std::string {
-      auto it = body->find(name);
-      if (it == body->end() || !it->is_string()) {
-        problems.push_back({name, "is required (a string)"});
-        return "";
-      }
-      return it->get<std::string>();
-    };
-    const std::string event_type = field("event_type"), url = field("url");
-    if (!problems.empty()) return Respond(res, ValidationError(problems));
-    auto sub = services_.webhooks->Create(p->owner_id, event_type, url);
-    if (!sub.ok()) {
-      if (sub.status().code() == StatusCode::kInvalidArgument) {
-        return Respond(res, ValidationError({{"event_type/url", sub.status().message()}}));
-      }
-      if (sub.status().code() == StatusCode::kForbidden) {  // the target policy refused the URL
-        return RespondError(res, "forbidden_target", sub.status().message());
-      }
-      return RespondError(res, ErrorCodeFor(sub.status()), sub.status().message());
+void ApiServer::ListWebhooks(const Request&, const Caller& caller, Response& res) {
+  if (services_.webhooks == nullptr) return RespondError(res, WebhooksOff());
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& s : services_.webhooks->List(caller.owner_id)) list.push_back(SubscriptionJson(s, false));
+  RespondJson(res, 200, {{"subscriptions", std::move(list)}});
+}
+
+void ApiServer::DeleteWebhook(const Request& req, const Caller& caller, Response& res) {
+  if (services_.webhooks == nullptr) return RespondError(res, WebhooksOff());
+  const std::string id = req.matches[1];
+  Status s = services_.webhooks->Delete(caller.owner_id, id);
+  if (!s.ok()) return RespondError(res, ApiError::FromStatus(s));
+  RespondJson(res, 200, {{"subscription_id", id}, {"status", "DELETED"}});
+}
+
+void ApiServer::ListDeliveries(const Request& req, const Caller& caller, Response& res) {
+  if (services_.webhooks == nullptr) return RespondError(res, WebhooksOff());
+  store::DeliveryQuery q;
+  q.subscription_id = req.matches[1];
+  q.limit = 1000;
+  if (req.has_param("status")) {
+    store::DeliveryState state;
+    if (!store::ParseDeliveryState(req.get_param_value("status"), &state)) {
+      return RespondError(res, ApiError::Validation({{"status", "must be pending, delivered or failed"}}));
     }
-    Respond(res, {201, SubscriptionJson(*sub, /*with_secret=*/true).dump()});
-  });
-
-  Get("/v1/dashboard/webhooks", [this, available](const httplib::Request& req, httplib::Response& res) {
-    auto p = RequireOwner(req, res);
-    if (!p || !available(res)) return;
-    nlohmann::json list = nlohmann::json::array();
-    for (const auto& s : services_.webhooks->List(p->owner_id)) list.push_back(SubscriptionJson(s, false));
-    Respond(res, {200, nlohmann::json{{"subscriptions", std::move(list)}}.dump()});
-  });
-
-  Delete(R"(/v1/dashboard/webhooks/([^/]+))", [this, available](const httplib::Request& req, httplib::Response& res) {
-    auto p = RequireOwner(req, res);
-    if (!p || !available(res)) return;
-    const std::string id = req.matches[1];
-    Status s = services_.webhooks->Delete(p->owner_id, id);
-    if (!s.ok()) return RespondError(res, ErrorCodeFor(s), s.message());
-    Respond(res, {200, nlohmann::json{{"subscription_id", id}, {"status", "DELETED"}}.dump()});
-  });
-
-  Get(R"(/v1/dashboard/webhooks/([^/]+)/deliveries)", [this, available](const httplib::Request& req, httplib::Response& res) {
-    auto p = RequireOwner(req, res);
-    if (!p || !available(res)) return;
-    const std::string id = req.matches[1];
-    store::DeliveryQuery q;
-    q.subscription_id = id;
-    q.owner_id = p->owner_id;
-    q.limit = 1000;
-    if (req.has_param("status")) {
-      store::DeliveryState state;
-      if (!store::ParseDeliveryState(req.get_param_value("status"), &state)) {
-        return Respond(res, ValidationError({{"status", "must be pending, delivered or failed"}}));
-      }
-      q.state = state;
-    }
-    auto list = engine_.store().ListDeliveries(q);
-    if (!list.ok()) return RespondError(res, "unavailable", list.status().message());
-    nlohmann::json out = nlohmann::json::array();
-    for (const auto& d : *list) out.push_back(DeliveryJson(d));
-    Respond(res, {200, nlohmann::json{{"deliveries", std::move(out)}}.dump()});
-  });
+    q.state = state;
+  }
+  auto list = engine_.ListDeliveries(caller.owner_id, std::move(q));
+  if (!list.ok()) return RespondError(res, {"unavailable", list.status().message()});
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& d : *list) out.push_back(DeliveryJson(d));
+  RespondJson(res, 200, {{"deliveries", std::move(out)}});
 }
 
 }  // namespace agentdraft::api

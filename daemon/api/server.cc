@@ -20,9 +20,9 @@ void Respond(httplib::Response& res, const engine::Outcome& outcome) {
   res.set_content(outcome.body, "application/json");
 }
 
-void RespondError(httplib::Response& res, std::string_view code, std::string_view message,
-                  const nlohmann::json& extra) {
-  Respond(res, {HttpStatusFor(code), engine::ErrorBody(code, message, extra)});
+void RespondJson(httplib::Response& res, int status, const nlohmann::json& body) {
+  res.status = status;
+  res.set_content(body.dump(), "application/json");
 }
 
 namespace {
@@ -34,14 +34,26 @@ void LogRequest(const httplib::Request& req, const httplib::Response& res) {
                 res.body.size());
 }
 
-// Paths the API serves (any method), to tell 405 from 404.
-bool KnownPath(const std::string& path) {
-  static const std::regex kKnown(
-      R"(/healthz|/v1/bookings(/[^/]+)?|/v1/holds(/[^/]+)?|/v1/availability|/v1/agents/me|)"
-      R"(/v1/audit(/checkpoint|/export)?|/v1/events|/v1/status|/v1/auth/(magic-link|verify|logout)|)"
-      R"(/v1/dashboard/webhooks(/[^/]+(/deliveries)?)?|)"
-      R"(/v1/dashboard/agents(/[^/]+(/keys)?)?|/v1/dashboard/settings|/v1/dashboard/sessions)");
-  return std::regex_match(path, kKnown);
+// Methods httplib parses but routes nowhere (it answers them 400): the route table decides.
+bool UnroutableMethod(const std::string& method) { return method == "TRACE" || method == "CONNECT"; }
+
+// The listeners' error handler: a JSON body for the errors httplib answers by itself (no
+// route, a body over the limit, a malformed request), its status from the code.
+void AnswerListenerError(const httplib::Request& req, httplib::Response& res) {
+  if (!res.body.empty()) return;
+  const int status = res.status;
+  if (status == 404 || (status == 400 && UnroutableMethod(req.method))) {
+    return RespondUnrouted(req, res);
+  }
+  std::string message = "the request could not be processed (HTTP " + std::to_string(status) + ")";
+  switch (status) {
+    case 413: return RespondError(res, {"payload_too_large", "request body is too large"});
+    case 414: return RespondError(res, {"uri_too_long", "the request's target is too long"});
+    case 416: return RespondError(res, {"range_not_satisfiable", std::move(message)});
+    case 417: return RespondError(res, {"expectation_failed", std::move(message)});
+    case 431: return RespondError(res, {"headers_too_large", "request headers are too large"});
+    default: RespondError(res, {status >= 500 ? "internal" : "validation_error", std::move(message)});
+  }
 }
 
 // Event streams one listener serves at once: as configured, else a quarter of the workers,
@@ -96,7 +108,7 @@ httplib::Server::HandlerResponse ApiServer::CheckOrigin(const httplib::Request& 
                                            req.get_header_value("Sec-Fetch-Site"), host);
   }
   if (problem.empty()) return httplib::Server::HandlerResponse::Unhandled;
-  RespondError(res, "forbidden", problem);
+  RespondError(res, {"forbidden", std::move(problem)});
   return httplib::Server::HandlerResponse::Handled;
 }
 
@@ -123,35 +135,9 @@ void ApiServer::ConfigureListener(httplib::Server& server) {
     } catch (...) {
     }
     spdlog::error("{} {}: unhandled exception: {}", req.method, req.path, what);
-    RespondError(res, "internal", "internal error; nothing was changed by this request");
+    RespondError(res, {"internal", "internal error; nothing was changed by this request"});
   });
-  server.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
-    if (!res.body.empty()) return;
-    switch (res.status) {
-      case 404:
-        if (KnownPath(req.path)) {
-          RespondError(res, "method_not_allowed", req.method + " is not supported on " + req.path);
-        } else {
-          RespondError(res, "not_found", "no route " + req.method + " " + req.path);
-        }
-        break;
-      case 413:
-        RespondError(res, "payload_too_large", "request body is too large");
-        break;
-      case 400:
-        RespondError(res, "validation_error", "the request could not be processed (HTTP 400)");
-        break;
-      case 431:
-        RespondError(res, "headers_too_large", "request headers are too large");
-        break;
-      default: {
-        const int status = res.status;
-        RespondError(res, status >= 500 ? "internal" : "validation_error",
-                     "the request could not be processed (HTTP " + std::to_string(status) + ")");
-        res.status = status;
-      }
-    }
-  });
+  server.set_error_handler(AnswerListenerError);
 }
 
 Result<int> ApiServer::Bind() {
@@ -219,7 +205,7 @@ httplib::Server::Handler ApiServer::Guarded(httplib::Server::Handler handler) {
     {
       std::lock_guard<std::mutex> lock(in_flight_mu_);
       if (draining_) {
-        return RespondError(res, "unavailable", "the daemon is shutting down; retry shortly");
+        return RespondError(res, {"unavailable", "the daemon is shutting down; retry shortly"});
       }
       ++in_flight_;
     }
@@ -238,41 +224,37 @@ httplib::Server::Handler ApiServer::Guarded(httplib::Server::Handler handler) {
   };
 }
 
-void ApiServer::Route(RegisterFn method, const std::string& pattern,
-                      httplib::Server::Handler handler) {
-  auto guarded = Guarded(std::move(handler));
-  (http_.*method)(pattern, guarded);
-  (unix_.*method)(pattern, guarded);
+void ApiServer::Register(const Route& route) {
+  // The rows live as long as the program, so the handler may keep a reference to its row.
+  auto handler = Guarded([this, &route](const httplib::Request& req, httplib::Response& res) {
+    engine::Principal caller;
+    if (route.access != Access::kPublic) {
+      auto p = RequireAccess(req, res, route.access, route.scope);
+      if (!p) return;
+      caller = std::move(*p);
+    }
+    (this->*route.handler)(req, caller, res);
+  });
+  const std::string pattern = PathRegex(route.path);
+  for (httplib::Server* server : {static_cast<httplib::Server*>(&http_), static_cast<httplib::Server*>(&unix_)}) {
+    if (route.method == "GET") server->Get(pattern, handler);
+    else if (route.method == "POST") server->Post(pattern, handler);
+    else if (route.method == "PUT") server->Put(pattern, handler);
+    else if (route.method == "PATCH") server->Patch(pattern, handler);
+    else if (route.method == "DELETE") server->Delete(pattern, handler);
+  }
 }
 
-void ApiServer::Get(const std::string& p, httplib::Server::Handler h) { Route(&httplib::Server::Get, p, std::move(h)); }
-void ApiServer::Post(const std::string& p, httplib::Server::Handler h) { Route(&httplib::Server::Post, p, std::move(h)); }
-void ApiServer::Delete(const std::string& p, httplib::Server::Handler h) { Route(&httplib::Server::Delete, p, std::move(h)); }
-void ApiServer::Patch(const std::string& p, httplib::Server::Handler h) { Route(&httplib::Server::Patch, p, std::move(h)); }
-void ApiServer::Put(const std::string& p, httplib::Server::Handler h) { Route(&httplib::Server::Put, p, std::move(h)); }
-
 void ApiServer::RegisterRoutes() {
-  Get("/healthz", [this](const httplib::Request&, httplib::Response& res) {
-    Respond(res, {200, nlohmann::json{{"status", "ok"}, {"store", engine_.store().Name()}}.dump()});
-  });
-  RegisterAgentRoutes();
-  RegisterOwnerRoutes();
-  RegisterAuditRoutes();
-  RegisterEventRoutes();
-  RegisterWebhookRoutes();
-  RegisterRuleRoutes();
-  // Methods no route uses: 405 on a known path, 404 elsewhere.
-  auto unsupported = [](const httplib::Request& req, httplib::Response& res) {
-    if (KnownPath(req.path)) {
-      RespondError(res, "method_not_allowed", req.method + " is not supported on " + req.path);
-    } else {
-      RespondError(res, "not_found", "no route " + req.method + " " + req.path);
-    }
-  };
-  for (httplib::Server* server : {static_cast<httplib::Server*>(&http_),
-                                  static_cast<httplib::Server*>(&unix_)}) {
-    server->Put(".*", unsupported);
-    server->Patch(".*", unsupported);
+  for (const Route& route : Routes()) Register(route);
+  // After every row (the first match serves): what no row serves is 405 or 404, from the rows.
+  for (httplib::Server* server : {static_cast<httplib::Server*>(&http_), static_cast<httplib::Server*>(&unix_)}) {
+    server->Get(".*", RespondUnrouted);
+    server->Post(".*", RespondUnrouted);
+    server->Put(".*", RespondUnrouted);
+    server->Patch(".*", RespondUnrouted);
+    server->Delete(".*", RespondUnrouted);
+    server->Options(".*", RespondUnrouted);
   }
 }
 
@@ -318,52 +300,38 @@ Result<engine::Principal> ApiServer::Authenticate(const httplib::Request& req) {
   return engine_.directory().ActAs(*p, as);
 }
 
-std::optional<engine::Principal> ApiServer::RequireAgentOrOwner(const httplib::Request& req,
-                                                                httplib::Response& res,
-                                                                const char* scope) {
-  auto p = Authenticate(req);
-  if (!p.ok()) {
-    RespondError(res, ErrorCodeFor(p.status()), p.status().message());
-    return std::nullopt;
-  }
-  Duration retry_after{};
+std::optional<ApiError> ApiServer::RateLimited(const engine::Principal& p, httplib::Response& res) {
   // The owner is never limited, not even acting as one of its agents (X-Agentdraft-As).
-  if (!p->is_owner() && p->acted_by.empty() && rate_limiter_.enabled() &&
-      !rate_limiter_.Take(p->agent_id, engine_.clock().Now(), &retry_after)) {
-    const int64_t seconds = std::max<int64_t>(1, (retry_after.count() + 999999) / 1000000);
-    res.set_header("Retry-After", std::to_string(seconds));
-    RespondError(res, "rate_limited",
-                 "too many requests from this agent; retry in " + std::to_string(seconds) + " s",
-                 {{"retry_after", seconds}});
-    return std::nullopt;
+  if (p.is_owner() || !p.acted_by.empty() || !rate_limiter_.enabled()) return std::nullopt;
+  Duration retry_after{};
+  if (rate_limiter_.Take(p.agent_id, engine_.clock().Now(), &retry_after)) return std::nullopt;
+  const int64_t seconds = std::max<int64_t>(1, (retry_after.count() + 999999) / 1000000);
+  res.set_header("Retry-After", std::to_string(seconds));
+  return ApiError{"rate_limited", "too many requests from this agent; retry in " + std::to_string(seconds) + " s",
+                  {{"retry_after", seconds}}};
+}
+
+std::optional<engine::Principal> ApiServer::RequireAccess(const httplib::Request& req, httplib::Response& res,
+                                                          Access access, std::string_view scope) {
+  auto p = Authenticate(req);
+  std::optional<ApiError> refusal;
+  if (!p.ok()) {
+    refusal = ApiError::FromStatus(p.status());
+  } else if (auto limited = RateLimited(*p, res)) {
+    refusal = std::move(limited);
+  } else if (!scope.empty() && !p->HasScope(scope)) {
+    refusal = ApiError{"forbidden", "this key lacks the scope " + std::string(scope),
+                       {{"missing_scope", std::string(scope)}}};
+  } else if (access == Access::kAgent && p->is_owner()) {
+    refusal = ApiError{"forbidden", "claims are made by agents: use an agent's API key"};
+  } else if (access == Access::kOwner && !p->is_owner()) {
+    refusal = ApiError{"forbidden", "owner endpoints need the owner's session, not an agent key"};
   }
-  if (scope != nullptr && !p->HasScope(scope)) {
-    RespondError(res, "forbidden", std::string("this key lacks the scope ") + scope,
-                 {{"missing_scope", scope}});
+  if (refusal) {
+    RespondError(res, *refusal);
     return std::nullopt;
   }
   return std::move(p.value());
-}
-
-std::optional<engine::Principal> ApiServer::RequireAgent(const httplib::Request& req,
-                                                         httplib::Response& res,
-                                                         const char* scope) {
-  auto p = RequireAgentOrOwner(req, res, scope);
-  if (p && p->is_owner()) {
-    RespondError(res, "forbidden", "claims are made by agents: use an agent's API key");
-    return std::nullopt;
-  }
-  return p;
-}
-
-std::optional<engine::Principal> ApiServer::RequireOwner(const httplib::Request& req,
-                                                         httplib::Response& res) {
-  auto p = RequireAgentOrOwner(req, res, nullptr);
-  if (p && !p->is_owner()) {
-    RespondError(res, "forbidden", "owner endpoints need the owner's session, not an agent key");
-    return std::nullopt;
-  }
-  return p;
 }
 
 int ApiServer::AgentPriority(const std::string& agent_id) {

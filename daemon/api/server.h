@@ -3,9 +3,11 @@
 // routes; a request that came through the socket from an allowed uid carries the owner's
 // authority (or, with `X-Agentdraft-As: AGENT`, that agent's, marked in its audit rows).
 //
-// Handlers authenticate (agent key or owner session), parse, and hand the request to the
-// engine; a handler blocks its worker thread until the engine's answer is durable, so the
-// worker pool must be as large as the number of connections served at once (`threads`).
+// Routes are the rows of the route table (route_table.h): each row's caller and scope are
+// checked (agent key, owner session or the socket's owner) before its handler runs; handlers
+// parse and hand the request to the engine, and answer errors only as ApiErrors (api_error.h).
+// A handler blocks its worker thread until the engine's answer is durable, so the worker pool
+// must be as large as the number of connections served at once (`threads`).
 //
 // Shutdown: Drain() stops accepting, answers 503 to requests that arrive on open keep-alive
 // connections, and waits until every request already being handled has been answered. It
@@ -23,8 +25,10 @@
 #include <httplib.h>
 
 #include "common/status.h"
+#include "daemon/api/api_error.h"
 #include "daemon/api/origin_policy.h"
 #include "daemon/api/rate_limiter.h"
+#include "daemon/api/route_table.h"
 #include "daemon/api/stream_slots.h"
 #include "daemon/api/tcp_listener.h"
 #include "daemon/api/unix_listener.h"
@@ -41,6 +45,7 @@ class Webhooks;
 namespace agentdraft::api {
 
 struct EventStreamState;  // routes_events.cc
+struct ExportStream;      // routes_audit.cc
 
 // The daemon's parts beyond the engine that routes use. Each may be null (its routes then
 // answer 503).
@@ -92,8 +97,6 @@ class ApiServer {
   // Serves both listeners until Drain(); may not return before idle connections time out.
   void Serve();
   void Drain();
-  // "http://HOST:PORT" as bound (for GET /v1/status).
-  const std::string& http_address() const { return http_address_; }
   // The socket path bound, or "".
   const std::string& socket_path() const { return unix_.path(); }
 
@@ -104,50 +107,94 @@ class ApiServer {
   // those need Bind() first, and the TCP side.
   void ServeStream(httplib::Stream& stream, bool owner_socket, int max_requests);
 
+  // Every route, in the order of registration (route_table.h).
+  static const std::vector<Route>& Routes();
+
  private:
-  // Route registration with the in-flight guard that Drain() relies on.
-  void Get(const std::string& pattern, httplib::Server::Handler handler);
-  void Post(const std::string& pattern, httplib::Server::Handler handler);
-  void Delete(const std::string& pattern, httplib::Server::Handler handler);
-  void Patch(const std::string& pattern, httplib::Server::Handler handler);
-  void Put(const std::string& pattern, httplib::Server::Handler handler);
+  static const Route kRouteRows[];  // route_table.cc: the rows Routes() returns
+
+  // Registers `route` on both listeners (TCP and the owner's socket): its access and scope
+  // checks, then its handler, inside the in-flight guard that Drain() relies on.
+  void Register(const Route& route);
   httplib::Server::Handler Guarded(httplib::Server::Handler handler);
-  // Registers the guarded handler on both listeners (TCP and the owner's socket).
-  using RegisterFn = httplib::Server& (httplib::Server::*)(const std::string&, httplib::Server::Handler);
-  void Route(RegisterFn method, const std::string& pattern, httplib::Server::Handler handler);
 
   void ConfigureListener(httplib::Server& server);
   // Refuses, on the TCP listener, a foreign Host and a cross-origin state-changing request
   // (OriginPolicy) with 403 forbidden before any route runs.
   httplib::Server::HandlerResponse CheckOrigin(const httplib::Request& req, httplib::Response& res);
   void RegisterRoutes();
-  void RegisterAgentRoutes();
-  void RegisterOwnerRoutes();
-  void RegisterSessionRoutes();  // sign-out, sign out everywhere (routes_owner.cc)
-  void RegisterAuditRoutes();
-  void RegisterEventRoutes();
-  void OpenEventStream(const httplib::Request& req, httplib::Response& res);
+
+  // Route handlers (the rows of Routes() name them), by file.
+  using Request = httplib::Request;
+  using Response = httplib::Response;
+  using Caller = engine::Principal;
+  // routes_agent.cc
+  void PostBooking(const Request& req, const Caller& caller, Response& res);
+  void PostHold(const Request& req, const Caller& caller, Response& res);
+  void PostClaim(const Request& req, const Caller& caller, Response& res, bool is_hold);
+  void ListBookings(const Request& req, const Caller& caller, Response& res);
+  void GetBooking(const Request& req, const Caller& caller, Response& res);
+  void CancelBooking(const Request& req, const Caller& caller, Response& res);
+  void ReleaseHold(const Request& req, const Caller& caller, Response& res);
+  void ProposeCounter(const Request& req, const Caller& caller, Response& res);
+  void ListCounters(const Request& req, const Caller& caller, Response& res);
+  void AcceptCounter(const Request& req, const Caller& caller, Response& res);
+  void RejectCounter(const Request& req, const Caller& caller, Response& res);
+  void GetAvailability(const Request& req, const Caller& caller, Response& res);
+  void GetMe(const Request& req, const Caller& caller, Response& res);
+  // routes_audit.cc
+  void ListAudit(const Request& req, const Caller& caller, Response& res);
+  void GetCheckpoint(const Request& req, const Caller& caller, Response& res);
+  void ExportAudit(const Request& req, const Caller& caller, Response& res);
+  bool WriteExport(ExportStream& st, httplib::DataSink& sink);
+  // routes_events.cc
+  void OpenEventStream(const Request& req, const Caller& caller, Response& res);
   bool WriteEvents(EventStreamState& st, httplib::DataSink& sink);
   bool StillAuthorized(const EventStreamState& st);
   Result<std::vector<store::AuditRecord>> NextVisibleRows(EventStreamState& st,
                                                           std::chrono::milliseconds wait);
-  void RegisterWebhookRoutes();
-  void RegisterRuleRoutes();
+  // routes_auth.cc
+  void PostMagicLink(const Request& req, const Caller& caller, Response& res);
+  void PostVerify(const Request& req, const Caller& caller, Response& res);
+  void PostLogout(const Request& req, const Caller& caller, Response& res);
+  void RevokeSessions(const Request& req, const Caller& caller, Response& res);
+  // routes_owner.cc
+  void GetHealth(const Request& req, const Caller& caller, Response& res);
+  void CreateAgent(const Request& req, const Caller& caller, Response& res);
+  void ListAgents(const Request& req, const Caller& caller, Response& res);
+  void RankAgents(const Request& req, const Caller& caller, Response& res);
+  void GetAgent(const Request& req, const Caller& caller, Response& res);
+  void UpdateAgent(const Request& req, const Caller& caller, Response& res);
+  void RotateKey(const Request& req, const Caller& caller, Response& res);
+  void RevokeKey(const Request& req, const Caller& caller, Response& res);
+  void GetSettings(const Request& req, const Caller& caller, Response& res);
+  void UpdateSettings(const Request& req, const Caller& caller, Response& res);
+  void GetStatus(const Request& req, const Caller& caller, Response& res);
+  // routes_webhooks.cc
+  void ListWebhookEventTypes(const Request& req, const Caller& caller, Response& res);
+  void CreateWebhook(const Request& req, const Caller& caller, Response& res);
+  void ListWebhooks(const Request& req, const Caller& caller, Response& res);
+  void DeleteWebhook(const Request& req, const Caller& caller, Response& res);
+  void ListDeliveries(const Request& req, const Caller& caller, Response& res);
+  // routes_rules.cc
+  void CreateRule(const Request& req, const Caller& caller, Response& res);
+  void ListRules(const Request& req, const Caller& caller, Response& res);
+  void GetRule(const Request& req, const Caller& caller, Response& res);
+  void UpdateRule(const Request& req, const Caller& caller, Response& res);
+  void DeleteRule(const Request& req, const Caller& caller, Response& res);
 
   // Authenticates the caller: Bearer key (agent), ad_session cookie (owner), or the Unix
   // socket (owner); an owner may act as an agent with `X-Agentdraft-As`. Applies the agent's
   // rate limit.
   Result<engine::Principal> Authenticate(const httplib::Request& req);
   Result<engine::Principal> AuthenticateCredentials(const httplib::Request& req);
-  // Authenticates and checks `scope` (agents only; owners have every scope). On failure
-  // writes the error response and returns nullopt.
-  std::optional<engine::Principal> RequireAgentOrOwner(const httplib::Request& req,
-                                                       httplib::Response& res,
-                                                       const char* scope);
-  std::optional<engine::Principal> RequireAgent(const httplib::Request& req,
-                                                httplib::Response& res, const char* scope);
-  std::optional<engine::Principal> RequireOwner(const httplib::Request& req,
-                                                httplib::Response& res);
+  // Authenticates, applies the agent's rate limit, checks `scope` (agents only; owners have
+  // every scope) and that the caller is one `access` admits. On failure writes the error
+  // response and returns nullopt. REQUIRES: access != kPublic.
+  std::optional<engine::Principal> RequireAccess(const httplib::Request& req, httplib::Response& res,
+                                                 Access access, std::string_view scope);
+  // The rate limit's answer when the agent has used up its requests; nullopt otherwise.
+  std::optional<ApiError> RateLimited(const engine::Principal& p, httplib::Response& res);
   int AgentPriority(const std::string& agent_id);
 
   engine::Engine& engine_;
@@ -170,10 +217,10 @@ class ApiServer {
 // The value of the request's ad_session cookie (the owner's session), "" when none.
 std::string SessionCookie(const httplib::Request& req);
 
-// Writes an engine Outcome as the response.
+// Relays the engine's answer (success or error) as it decided it.
 void Respond(httplib::Response& res, const engine::Outcome& outcome);
-// Writes {"error", "message"} with the status of `code` (common/error_codes.h).
-void RespondError(httplib::Response& res, std::string_view code, std::string_view message,
-                  const nlohmann::json& extra = nlohmann::json::object());
+// Writes a successful answer: `status` (2xx) and `body`. Errors go through RespondError
+// (api_error.h).
+void RespondJson(httplib::Response& res, int status, const nlohmann::json& body);
 
 }  // namespace agentdraft::api

@@ -41,9 +41,6 @@ class TcpServer : public httplib::Server {
  public:
   explicit TcpServer(GateLimits limits);
 
-  // Connections accepted and not yet closed (for tests and /v1/status).
-  size_t open_connections() const { return gate_.open_connections(); }
-
  private:
   bool process_and_close_socket(socket_t sock) override;
   bool ServeRequest(GateConnection& conn);

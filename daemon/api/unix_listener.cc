@@ -16,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "daemon/api/api_error.h"
 #include "daemon/api/gate_stream.h"
 #include "daemon/api/tcp_listener.h"
 
@@ -27,15 +28,9 @@ std::string Errno(const std::string& what) { return what + ": " + std::strerror(
 
 // Answers a refused peer 403 (its request head was read by the gate).
 void RefusePeer(int fd, uid_t uid) {
-  const std::string body =
-      nlohmann::json{{"error", "forbidden"},
-                     {"message", "uid " + std::to_string(uid) +
-                                     " may not use this socket: only the daemon's user (uid " +
-                                     std::to_string(::getuid()) + ") and root may"}}
-          .dump();
-  const std::string response = "HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\n"
-                               "Content-Length: " + std::to_string(body.size()) +
-                               "\r\nConnection: close\r\n\r\n" + body;
+  const std::string response = RawErrorResponse(
+      {"forbidden", "uid " + std::to_string(uid) + " may not use this socket: only the daemon's user (uid " +
+                        std::to_string(::getuid()) + ") and root may"});
   (void)::send(fd, response.data(), response.size(), MSG_NOSIGNAL);
 }
 

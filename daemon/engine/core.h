@@ -52,6 +52,9 @@ class Core {
   Outcome Availability(const Principal& p, const AvailabilityQuery& q) EXCLUDES(s_.mu);
   Time RunDue() EXCLUDES(s_.mu);
   void SweepExpiredHolds() EXCLUDES(s_.mu);
+  // A claim from the store, if the caller may see it: NotFound otherwise, Unavailable when the
+  // store fails. Takes no lock.
+  Result<store::ClaimRecord> LookUpOwnClaim(const Principal& p, const std::string& id, store::ClaimKind kind);
 
  private:
   struct AvailabilitySnapshot;
@@ -177,9 +180,6 @@ class Core {
   // The caller's (or, for the owner, any) active claim `id` of `kind`; nullptr if none.
   store::ClaimRecord* FindOwnActiveLocked(Calendar* cal, const Principal& p, const std::string& id,
                                           store::ClaimKind kind) REQUIRES(s_.mu);
-  // A claim from the store, if the caller may see it: NotFound otherwise, Unavailable when the
-  // store fails. Takes no lock.
-  Result<store::ClaimRecord> LookUpOwnClaim(const Principal& p, const std::string& id, store::ClaimKind kind);
   void TimerLoop() EXCLUDES(s_.mu);
   // After a load: the commits waiting out their tie window that a claim they cannot beat now
   // blocks (one another daemon committed, say) are settled at once; waiting could not make

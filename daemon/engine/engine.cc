@@ -57,7 +57,6 @@ Time Engine::RunDue() { return core_->RunDue(); }
 void Engine::SweepExpiredHolds() { core_->SweepExpiredHolds(); }
 
 Directory& Engine::directory() { return *directory_; }
-store::Store& Engine::store() { return state_->store; }
 const Clock& Engine::clock() const { return state_->clock; }
 const EngineOptions& Engine::options() const { return state_->options; }
 

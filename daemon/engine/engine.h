@@ -24,6 +24,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/status.h"
@@ -96,7 +97,28 @@ class Engine {
   // The owners, agents, keys, sessions, settings and rules of the calendars decided here.
   Directory& directory();
 
-  store::Store& store();  // TODO(issue 16): the API's reads go through the engine
+  // --- Reads for the API (engine_reads.cc): what it shows beyond the calendar's decisions,
+  // read from the store with the caller's visibility applied here, so the API never reaches
+  // the store itself. Unavailable when the store fails. ---
+  std::string StoreName() const;  // "sqlite", "dynamodb"
+  // True when other daemons share the store (their checkpoints are signed with other keys).
+  bool SharedStore() const;
+  // Booking `id` if `p` may see it (the owner: any of its calendar's; an agent: its own);
+  // NotFound otherwise.
+  Result<store::ClaimRecord> GetBooking(const Principal& p, const std::string& id);
+  // The bookings `p` may see that match `q` (owner_id, kind and, for an agent, agent_id are
+  // set here).
+  Result<std::vector<store::ClaimRecord>> ListBookings(const Principal& p, store::ClaimQuery q);
+  // The audit rows `p` may see that match `q` (owner_id and, for an agent, visible_to_agent
+  // are set here): an agent sees the rows it acted in or is the subject of.
+  Result<std::vector<store::AuditRecord>> ListAudit(const Principal& p, store::AuditQuery q);
+  // Up to `limit` rows of the whole chain (every owner's) after `after_seq`: for exports,
+  // which show other owners' rows only as links.
+  Result<std::vector<store::AuditRecord>> ListChain(int64_t after_seq, int limit);
+  Result<std::vector<store::CheckpointRecord>> ListCheckpoints();  // by size
+  // `owner_id`'s webhook deliveries that match `q` (owner_id is set here).
+  Result<std::vector<store::WebhookDelivery>> ListDeliveries(const std::string& owner_id, store::DeliveryQuery q);
+
   const Clock& clock() const;
   const EngineOptions& options() const;
 

@@ -36,7 +36,7 @@ TEST(RequestFraming, ContentLengthGivesTheBodysLengthInAnyCase) {
 
 TEST(RequestFraming, ConflictingContentLengthsAreRefused) {
   const FramingError e = Refusal("Content-Length: 5\r\nContent-Length: 50\r\n");
-  EXPECT_EQ(e.status, 400);
+  EXPECT_EQ(e.http_status(), 400);
   EXPECT_EQ(e.code, "validation_error");
   EXPECT_NE(e.message.find("conflicting"), std::string::npos);
 }
@@ -44,13 +44,13 @@ TEST(RequestFraming, ConflictingContentLengthsAreRefused) {
 TEST(RequestFraming, AContentLengthThatIsNotADecimalNumberIsRefused) {
   for (const char* v : {"-1", "+5", "0x10", "1e3", "5 5", "", "abc", "99999999999999999999"}) {
     const FramingError e = Refusal(std::string("Content-Length: ") + v + "\r\n");
-    EXPECT_EQ(e.status, 400) << v;
+    EXPECT_EQ(e.http_status(), 400) << v;
   }
 }
 
 TEST(RequestFraming, ABodyOverTheLimitIsRefusedFromItsLengthAlone) {
   const FramingError e = Refusal("Content-Length: 1048577\r\n", 1 << 20);
-  EXPECT_EQ(e.status, 413);
+  EXPECT_EQ(e.http_status(), 413);
   EXPECT_EQ(e.code, "payload_too_large");
   EXPECT_EQ(Accepted("Content-Length: 1048576\r\n").length, 1u << 20);
 }
@@ -60,19 +60,19 @@ TEST(RequestFraming, OnlyAsingleChunkedCodingIsAccepted) {
   EXPECT_EQ(Accepted("Transfer-Encoding: CHUNKED\r\n").kind, Framing::Kind::kChunked);
   for (const char* v : {"gzip", "gzip, chunked", "chunked, chunked", "identity", "x"}) {
     const FramingError e = Refusal(std::string("Transfer-Encoding: ") + v + "\r\n");
-    EXPECT_EQ(e.status, 501) << v;
+    EXPECT_EQ(e.http_status(), 501) << v;
     EXPECT_EQ(e.code, "not_implemented") << v;
   }
-  EXPECT_EQ(Refusal("Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n").status, 501);
+  EXPECT_EQ(Refusal("Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n").http_status(), 501);
 }
 
 TEST(RequestFraming, LengthAndCodingTogetherAreRefused) {
-  EXPECT_EQ(Refusal("Content-Length: 5\r\nTransfer-Encoding: chunked\r\n").status, 400);
+  EXPECT_EQ(Refusal("Content-Length: 5\r\nTransfer-Encoding: chunked\r\n").http_status(), 400);
 }
 
 TEST(RequestFraming, MalformedHeaderLinesAreRefused) {
-  EXPECT_EQ(Refusal("Content-Length : 5\r\n").status, 400);  // whitespace before the colon
-  EXPECT_EQ(Refusal("no colon here\r\n").status, 400);
+  EXPECT_EQ(Refusal("Content-Length : 5\r\n").http_status(), 400);  // whitespace before the colon
+  EXPECT_EQ(Refusal("no colon here\r\n").http_status(), 400);
 }
 
 TEST(RequestFraming, ExpectContinueIsNoticed) {

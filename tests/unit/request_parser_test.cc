@@ -15,7 +15,7 @@ struct Parsed {
 };
 
 Parsed Claim(const std::string& json, const std::string& header_key = "") {
-  engine::Outcome error;
+  ApiError error;
   Parsed p;
   auto obj = ParseObject(json, &error);
   if (obj) {
@@ -23,8 +23,8 @@ Parsed Claim(const std::string& json, const std::string& header_key = "") {
     p.ok = r.has_value();
   }
   if (!p.ok) {
-    p.status = error.status;
-    p.body = nlohmann::json::parse(error.body);
+    p.status = error.http_status();
+    p.body = nlohmann::json::parse(error.Body());
   }
   return p;
 }
@@ -81,19 +81,19 @@ TEST(RequestParser, IdempotencyKeyHeaderMustAgreeWithTheBody) {
 }
 
 TEST(RequestParser, AvailabilityNeedsAValidRange) {
-  engine::Outcome error;
+  ApiError error;
   std::multimap<std::string, std::string> params = {{"range_start", "2026-06-02T00:00:00Z"},
                                                     {"range_end", "2026-06-01T00:00:00Z"}};
   EXPECT_FALSE(ParseAvailabilityQuery(params, 8h, &error).has_value());
-  EXPECT_EQ(error.status, 400);
+  EXPECT_EQ(error.http_status(), 400);
 }
 
 TEST(RequestParser, AvailabilityAcceptsTheMcpDurationForm) {
-  engine::Outcome error;
+  ApiError error;
   std::multimap<std::string, std::string> params = {
       {"start", "2026-06-01T00:00:00Z"}, {"end", "2026-06-02T00:00:00Z"}, {"duration", "45m"}};
   auto q = ParseAvailabilityQuery(params, 8h, &error);
-  ASSERT_TRUE(q.has_value()) << error.body;
+  ASSERT_TRUE(q.has_value()) << error.Body();
   EXPECT_EQ(q->duration, 45min);
 }
 
