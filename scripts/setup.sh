@@ -64,7 +64,10 @@ fi
 
 started=$SECONDS
 options=(-G Ninja -DCMAKE_BUILD_TYPE="$BUILD_TYPE")
-command -v ccache >/dev/null && options+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+if command -v ccache >/dev/null; then
+  options+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+  export CCACHE_SLOPPINESS=pch_defines,time_macros  # lets ccache cache sources that use a PCH
+fi
 if ((demo)); then
   # The test tree stays as it is (on when GoogleTest is installed); only the binaries are built.
   cmake -S . -B build "${options[@]}" >/dev/null
