@@ -23,7 +23,7 @@ constexpr int kVersion = 1;
 constexpr const char* kDash = "\u2013";  // "–", as docs/audit.md writes ranges
 constexpr int64_t kAfterEverything = std::numeric_limits<int64_t>::max();
 
-void EnsureSodium() {
+void EnsureSodiumForVerify() {
   static const bool ok = sodium_init() >= 0;
   (void)ok;  // sodium_init only fails without a usable CSPRNG; verification needs none
 }
@@ -421,7 +421,7 @@ struct OwnerRowsDigest::State {
 };
 
 OwnerRowsDigest::OwnerRowsDigest() : state_(std::make_unique<State>()) {
-  EnsureSodium();
+  EnsureSodiumForVerify();
   crypto_hash_sha256_init(&state_->sha);
 }
 OwnerRowsDigest::~OwnerRowsDigest() = default;
@@ -450,7 +450,7 @@ std::string AuditProblemLine(const AuditProblem& problem) {
 
 AuditVerification VerifyAuditExport(std::istream& jsonl, const std::string& public_key_hex) {
   try {
-    EnsureSodium();
+    EnsureSodiumForVerify();
     Verifier verifier(public_key_hex);
     std::string text;
     int line = 0;

@@ -4,7 +4,7 @@
 #include <utility>
 #include <vector>
 
-extern char** environ;
+extern "C" char** environ;  // unistd.h declares it only with _GNU_SOURCE
 
 namespace agentdraft::store::dynamo {
 namespace {
