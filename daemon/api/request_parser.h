@@ -15,6 +15,9 @@
 
 namespace agentdraft::api {
 
+// The most rows one page of a list (bookings, audit) may ask for with ?limit=.
+inline constexpr int kMaxListLimit = 1000;
+
 // Parses `body` as a JSON object with ParseJson (common/json_parse.h): at most
 // kRequestJsonDepth levels of arrays and objects, no key twice in one object. On failure sets
 // `error` (400 validation_error, field "body", naming the problem and where) and returns nullopt.

@@ -9,7 +9,6 @@ using engine::Await;
 using engine::Done;
 
 namespace {
-constexpr int kMaxListLimit = 1000;
 
 // Reads the optional integer query parameter `name` into `out`; false (with `error` set) when
 // it is malformed.

@@ -25,7 +25,6 @@ struct ExportStream {
 
 namespace {
 constexpr int kExportPage = 1000;
-constexpr int64_t kMaxListLimit = 1000;
 
 std::string CheckpointLine(const store::CheckpointRecord& c) {
   nlohmann::json j = audit::Checkpointer::Json(c, /*with_text=*/false);
