@@ -184,6 +184,7 @@ void Daemon::StartBackground(std::function<void()> on_listener_exit) {
   serve_thread_ = std::thread([this, on_exit = std::move(on_listener_exit)] {
     parts_->server->Serve();
     if (serving_.exchange(false) && on_exit) on_exit();  // returned by itself
+    serve_done_ = true;
   });
 }
 
@@ -209,7 +210,18 @@ bool Daemon::Stop() {
 
 Daemon::~Daemon() {
   Stop();
-  if (serve_thread_.joinable()) serve_thread_.join();
+  // Serve() may not return while idle keep-alive connections stay open (api/server.h); give
+  // it the idle timeout and a little more, then leave the listener's parts to it.
+  const auto until = std::chrono::steady_clock::now() + config_.server.idle_timeout + std::chrono::seconds(2);
+  while (serve_thread_.joinable() && !serve_done_ && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (serve_thread_.joinable() && !serve_done_) {
+    serve_thread_.detach();
+    (void)parts_.release();  // still used by the listener's threads: never freed
+  } else if (serve_thread_.joinable()) {
+    serve_thread_.join();
+  }
   parts_.reset();
   if (lock_fd_ >= 0) ::close(lock_fd_);
 }

@@ -47,7 +47,7 @@ class Daemon {
  public:
   static Result<std::unique_ptr<Daemon>> Start(DaemonConfig config, DaemonHooks hooks = {});
   // Stop(), then waits for the listeners' threads (which may wait out idle keep-alive
-  // connections, up to the idle timeout).
+  // connections) for at most the idle timeout and 2 s; past that they are left running.
   ~Daemon();
 
   Daemon(const Daemon&) = delete;
@@ -82,6 +82,7 @@ class Daemon {
   std::atomic<bool> serving_{false};
   std::atomic<bool> ticking_{false};
   std::atomic<bool> stopped_{false};
+  std::atomic<bool> serve_done_{false};
   bool started_ = false;  // StartBackground ran
   bool failed_ = false;
   std::thread serve_thread_;
