@@ -15,29 +15,29 @@
 #include "daemon/api/server.h"
 #include "daemon/audit/checkpointer.h"
 #include "daemon/engine/engine.h"
+#include "daemon/store/open_store.h"
 #include "daemon/webhooks/deliverer.h"
 
 namespace agentdraft::daemon {
 
-// Where decisions are kept: the embedded SQLite file, or a DynamoDB table shared by several
-// daemons (credentials and region from the standard AWS sources, daemon/store/dynamo/aws_config.h).
-struct StoreConfig {
-  std::string kind = "sqlite";      // "sqlite" or "dynamodb"
-  std::string dynamodb_table;       // --dynamodb-table
-  std::string dynamodb_endpoint;    // --dynamodb-endpoint ("" = the region's AWS endpoint)
-  std::string region;               // --region ("" = AWS_REGION, the profile's, …)
-  std::string profile;              // --profile ("" = AWS_PROFILE or "default")
-  bool create_table = false;        // --create-table
-};
-
+// Every default is written once: in the options struct of the part it configures (a flag's
+// default is that member's initial value), or below where agentdraftd's differs.
 struct DaemonConfig {
-  std::string data_dir;     // holds agentdraft.db and secret.key
-  StoreConfig store;
+  std::string data_dir;     // holds agentdraft.db, secret.key and audit.key
+  store::StoreConfig store;  // sqlite_path "" = <data_dir>/agentdraft.db
   std::string config_file;  // the file read, or ""
   std::string log_level = "info";
-  api::ServerOptions server;
+  api::ServerOptions server = [] {
+    api::ServerOptions o;
+    // On by default: 50 requests a second per agent, bursts of 100. An agent books a slot in
+    // two to four requests (availability, hold, commit), so no real agent comes near it; a
+    // flood is cut to 50 requests (and at most 50 audit rows) a second per agent.
+    o.rate_per_second = 50;
+    o.rate_burst = 100;
+    return o;
+  }();
   engine::EngineOptions engine;
-  audit::CheckpointerOptions checkpoints;  // key_path set by main from data_dir
+  audit::CheckpointerOptions checkpoints;  // key_path set by the Daemon from data_dir
   webhooks::DelivererOptions webhooks;
 };
 

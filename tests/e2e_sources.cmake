@@ -20,5 +20,6 @@ set(AGENTDRAFT_TEST_SOURCES_e2e
   e2e/quota_test.cc
   e2e/files_test.cc
   e2e/webhook_targets_test.cc
+  e2e/in_process_daemon_test.cc
 )
-set(AGENTDRAFT_TEST_LIBS_e2e agentdraft_dynamo_client agentdraft_common PkgConfig::SQLITE3)
+set(AGENTDRAFT_TEST_LIBS_e2e agentdraft_daemon agentdraft_faulty_store agentdraft_dynamo_client agentdraft_common PkgConfig::SQLITE3)

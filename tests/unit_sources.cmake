@@ -3,6 +3,7 @@ set(AGENTDRAFT_TEST_SOURCES_unit
   unit/engine_admin_test.cc
   unit/audit_completeness_test.cc
   unit/engine_test.cc
+  unit/engine_store_failure_test.cc
   unit/engine_counters_test.cc
   unit/engine_sessions_test.cc
   unit/engine_quota_test.cc
@@ -29,4 +30,4 @@ set(AGENTDRAFT_TEST_SOURCES_unit
   powerloss/power_loss.cc
   powerloss/power_loss_test.cc
 )
-set(AGENTDRAFT_TEST_LIBS_unit agentdraft_dynamo_client agentdraft_api agentdraft_race agentdraft_engine agentdraft_store agentdraft_common PkgConfig::SQLITE3)
+set(AGENTDRAFT_TEST_LIBS_unit agentdraft_daemon agentdraft_faulty_store agentdraft_dynamo_client agentdraft_api agentdraft_race agentdraft_engine agentdraft_store agentdraft_common PkgConfig::SQLITE3)

@@ -6,7 +6,6 @@
 #include <spdlog/spdlog.h>
 
 #include "common/ids.h"
-#include "common/planted.h"
 #include "daemon/engine/engine_state.h"
 #include "daemon/engine/views.h"
 
@@ -271,11 +270,6 @@ Verdict Core::Evaluate(Calendar& cal, const store::AgentRecord& me,
     auto it = cal.occupancy.find(b);
     if (it == cal.occupancy.end() || it->second == moving) continue;
     ClaimRecord* o = it->second;
-    // Negative control: another agent's booking is not looked at, as if the bucket were free.
-    if (planted::Active(planted::Bug::kSkipOverlap) && o->kind == ClaimKind::kBooking &&
-        o->agent_id != me.id) {
-      continue;
-    }
     if (std::find(seen.begin(), seen.end(), o) != seen.end()) continue;
     seen.push_back(o);
     auto block = [&](const char* reason) {

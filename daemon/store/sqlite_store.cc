@@ -6,7 +6,6 @@
 
 #include "common/file_modes.h"
 #include "common/ids.h"
-#include "common/planted.h"
 #include "daemon/store/sqlite_connection.h"
 #include "daemon/store/sqlite_rows.h"
 #include "daemon/store/sqlite_schema.h"
@@ -38,10 +37,8 @@ Status SqliteStore::Init() {
   if (!writer.ok()) return writer.status();
   writer_ = std::move(writer.value());
   if (!in_memory_) {
-    // Negative control (common/planted.h): commits that are not fsynced, and no check.
-    const bool sync_normal = planted::Active(planted::Bug::kSyncNormal);
-    Status s = writer_->Exec(sync_normal ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-                                         : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
+    Status s = writer_->Exec(options_.sync ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                                           : "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
     if (!s.ok()) return s;
     // Read both back: a store that is not durable must not start.
     auto journal = PragmaValue("journal_mode");
@@ -49,8 +46,10 @@ Status SqliteStore::Init() {
     if (!journal.ok() || *journal != "wal") {
       return Status::Internal("journal_mode is not WAL (" + (journal.ok() ? *journal : journal.status().message()) + ")");
     }
-    if (!sync_normal && (!sync.ok() || *sync != "2")) {
-      return Status::Internal("synchronous is not FULL (" + (sync.ok() ? *sync : sync.status().message()) + ")");
+    const char* wanted = options_.sync ? "2" : "1";
+    if (!sync.ok() || *sync != wanted) {
+      return Status::Internal(std::string("synchronous is not ") + (options_.sync ? "FULL" : "NORMAL") +
+                              " (" + (sync.ok() ? *sync : sync.status().message()) + ")");
     }
   }
   // A larger page cache than SQLite's 2 MiB default: B-tree pages the writer touches stay in
@@ -220,15 +219,6 @@ void SqliteStore::RunBatch(std::vector<Pending>& batch) {
   std::unique_lock<std::mutex> memory_lock(memory_mu_, std::defer_lock);
   if (in_memory_) memory_lock.lock();
   const int64_t head_before = audit_head_;
-  // Negative control: the idempotency records leave the decision's transaction and are
-  // written in one of their own, after a gap (a kill in it loses the key, not the booking).
-  std::vector<IdempotencyRecord> planted_keys;
-  if (planted::Active(planted::Bug::kIdempotencySeparateTxn)) {
-    for (Pending& p : batch) {
-      for (IdempotencyRecord& r : p.decision.idempotency) planted_keys.push_back(std::move(r));
-      p.decision.idempotency.clear();
-    }
-  }
   Status batch_status = writer_->Exec("BEGIN IMMEDIATE");
   for (size_t i = 0; i < batch.size() && batch_status.ok(); ++i) {
     const int64_t head = audit_head_;
@@ -246,24 +236,7 @@ void SqliteStore::RunBatch(std::vector<Pending>& batch) {
     }
     results[i] = s;
   }
-  // Negative control: acknowledge every decision before the transaction commits, and commit
-  // a few hundred milliseconds later (a kill in between loses acknowledged writes).
-  bool planted_acked = false;
-  if (batch_status.ok() && planted::Active(planted::Bug::kAckBeforeCommit)) {
-    for (size_t i = 0; i < batch.size(); ++i) batch[i].done(results[i]);
-    planted_acked = true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  }
   if (batch_status.ok()) batch_status = writer_->Exec("COMMIT");  // the fsync
-  if (batch_status.ok() && !planted_keys.empty()) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    Decision keys;
-    keys.idempotency = std::move(planted_keys);
-    int64_t head = audit_head_;
-    if (writer_->Exec("BEGIN IMMEDIATE").ok()) {
-      (void)(ApplyOne(keys, &head).ok() ? writer_->Exec("COMMIT") : writer_->Exec("ROLLBACK"));
-    }
-  }
   if (!batch_status.ok()) {
     (void)writer_->Exec("ROLLBACK");
     audit_head_ = head_before;
@@ -271,7 +244,6 @@ void SqliteStore::RunBatch(std::vector<Pending>& batch) {
     for (Status& r : results) r = Status::Unavailable(batch_status.message());
   }
   if (memory_lock.owns_lock()) memory_lock.unlock();
-  if (planted_acked) return;
   for (size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(results[i]));
 }
 
@@ -287,10 +259,9 @@ Status Run(SqliteStore::Connection& c, Stmt& s, const std::string& what) {
   auto var##_ = (conn).Prepare(sql);    \
   if (!var##_.ok()) return var##_.status(); \
   Stmt var(*var##_)
-}  // namespace
 
-Status SqliteStore::ApplyOne(const Decision& d, int64_t* audit_head) {
-  Connection& c = *writer_;
+// Owners, then their agents (an agent's owner must exist).
+Status WriteOwnersAndAgents(SqliteStore::Connection& c, const Decision& d) {
   for (const OwnerRecord& o : d.owners) {
     PREPARE(s, c,
             "INSERT OR REPLACE INTO owners (id, email, created_at, settings, dev, sessions_revoked_at) "
@@ -313,6 +284,11 @@ Status SqliteStore::ApplyOne(const Decision& d, int64_t* audit_head) {
         .Bind(9, ToMicros(a.created_at)).Bind(10, OptMicros(a.revoked_at));
     if (Status st = Run(c, s, "agent"); !st.ok()) return st;
   }
+  return Status::Ok();
+}
+
+// Each bucket write, on the condition that the bucket holds its expected claim; Conflict otherwise.
+Status WriteBuckets(SqliteStore::Connection& c, const Decision& d) {
   for (const BucketWrite& b : d.buckets) {
     if (b.expected_claim_id.empty()) {
       PREPARE(s, c, "INSERT INTO buckets (owner_id, bucket, claim_id) VALUES (?,?,?)");
@@ -334,6 +310,11 @@ Status SqliteStore::ApplyOne(const Decision& d, int64_t* audit_head) {
                               b.expected_claim_id);
     }
   }
+  return Status::Ok();
+}
+
+// Claim rows, and audit rows that must follow the head (advanced as they are written).
+Status WriteClaimsAndAudit(SqliteStore::Connection& c, const Decision& d, int64_t* audit_head) {
   for (const ClaimRecord& r : d.claims) {
     PREPARE(s, c,
             "INSERT OR REPLACE INTO claims (id, owner_id, agent_id, kind, state, start_us, end_us, "
@@ -362,6 +343,11 @@ Status SqliteStore::ApplyOne(const Decision& d, int64_t* audit_head) {
     if (Status st = Run(c, s, "audit row " + std::to_string(a.seq)); !st.ok()) return st;
     *audit_head = a.seq;
   }
+  return Status::Ok();
+}
+
+// Idempotency records (Conflict when a key exists), sessions, checkpoints.
+Status WriteKeysSessionsCheckpoints(SqliteStore::Connection& c, const Decision& d) {
   for (const IdempotencyRecord& r : d.idempotency) {
     PREPARE(s, c,
             "INSERT INTO idempotency (agent_id, key, fingerprint, http_status, response, "
@@ -386,6 +372,11 @@ Status SqliteStore::ApplyOne(const Decision& d, int64_t* audit_head) {
     s.Bind(1, r.size).Bind(2, r.head).Bind(3, ToMicros(r.at)).Bind(4, r.key_hex).Bind(5, r.signature_hex);
     if (Status st = Run(c, s, "checkpoint at size " + std::to_string(r.size) + " exists"); !st.ok()) return st;
   }
+  return Status::Ok();
+}
+
+// Webhook subscriptions, rules, counter-proposals, webhook deliveries.
+Status WriteWebhooksRulesCounters(SqliteStore::Connection& c, const Decision& d) {
   for (const WebhookSubscription& r : d.subscriptions) {
     PREPARE(s, c,
             "INSERT OR REPLACE INTO webhook_subscriptions (id, owner_id, event_type, url, secret, "
@@ -428,6 +419,17 @@ Status SqliteStore::ApplyOne(const Decision& d, int64_t* audit_head) {
     if (Status st = Run(c, s, "delivery " + r.id); !st.ok()) return st;
   }
   return Status::Ok();
+}
+
+}  // namespace
+
+Status SqliteStore::ApplyOne(const Decision& d, int64_t* audit_head) {
+  Connection& c = *writer_;
+  if (Status s = WriteOwnersAndAgents(c, d); !s.ok()) return s;
+  if (Status s = WriteBuckets(c, d); !s.ok()) return s;
+  if (Status s = WriteClaimsAndAudit(c, d, audit_head); !s.ok()) return s;
+  if (Status s = WriteKeysSessionsCheckpoints(c, d); !s.ok()) return s;
+  return WriteWebhooksRulesCounters(c, d);
 }
 
 }  // namespace agentdraft::store

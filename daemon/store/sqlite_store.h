@@ -1,6 +1,8 @@
 // SqliteStore: the embedded Store, on one SQLite file (or in memory, for tests).
 //
-// Durability: WAL with synchronous=FULL, both read back at Open (Open fails otherwise).
+// Durability: WAL with synchronous=FULL, both read back at Open (Open fails otherwise). Like
+// leveldb's WriteOptions::sync, `sync = false` (synchronous=NORMAL: WAL commits not fsynced)
+// exists for tests that show what a store without it loses; agentdraftd never sets it.
 // Writes: one writer thread owns the write connection. It takes every queued Decision (up to
 // `max_batch`) as one batch, applies each inside its own SAVEPOINT inside one
 // `BEGIN IMMEDIATE … COMMIT` — one fsync for the batch (group commit) — and only then runs
@@ -39,6 +41,7 @@ struct SqliteStoreOptions {
   int max_batch = 512;        // decisions per transaction
   int reader_connections = 4;
   int checkpoint_pages = 4000;  // ~16 MiB of WAL
+  bool sync = true;             // synchronous=FULL (false: NORMAL, for tests only)
 };
 
 class SqliteStore final : public Store {

@@ -262,191 +262,228 @@ void Deliverer::Finish(Attempt& a, int curl_code) {
   }
 }
 
-Time Deliverer::RunOnce() {
-  std::lock_guard<std::mutex> run_lock(run_mu_);
-  const Time retry_soon = clock_.Now() + kMaxSleep;
+// One pass of RunOnce: the subscriptions' heads, and the transfers in flight.
+struct Deliverer::Pass {
+  explicit Pass(Deliverer& deliverer) : d(deliverer) {}
 
-  // Every pending delivery, oldest first: the first per subscription is its head. Read before
-  // the subscriptions, so a delivery seen here has its subscription in the later read unless it
-  // really was deleted. Deliveries behind a head are not kept: once the head is settled, the
-  // next one is read again (it may have been written since).
-  std::map<std::string, WebhookDelivery> heads;
-  {
-    store::DeliveryQuery q;
-    q.state = DeliveryState::kPending;
-    q.limit = kScanPage;
-    while (true) {
-      auto page = store_.ListDeliveries(q);
-      if (!page.ok()) {
-        spdlog::warn("webhooks: cannot list pending deliveries: {}", page.status().ToString());
-        return retry_soon;
-      }
-      std::vector<WebhookDelivery>& rows = page.value();
-      const bool full = static_cast<int>(rows.size()) >= q.limit;
-      if (full) {
-        // Rows of one audit_seq may straddle the page end: read the last seq again next page
-        // (or, if the whole page is one seq, read a bigger page).
-        const int64_t last = rows.back().audit_seq;
-        if (rows.front().audit_seq == last) {
-          q.limit *= 2;
-          continue;
-        }
-        while (rows.back().audit_seq == last) rows.pop_back();
-        q.after_seq = last - 1;
-      }
-      for (WebhookDelivery& d : rows) heads.try_emplace(d.subscription_id, std::move(d));
-      if (!full) break;
-      q.limit = kScanPage;
+  bool ReadHeads();
+  bool ReadSubscriptions();
+  std::optional<WebhookDelivery> NextOf(const std::string& sub, int64_t seq);
+  bool Write(const WebhookDelivery& delivery);
+  void FailDeleted();
+  void Settle(const Attempt& a);
+  void Launch(const std::string& sub);
+  void RunTransfers();
+  Time Earliest(Time retry_soon) const;
+
+  Deliverer& d;
+  std::map<std::string, WebhookDelivery> heads;        // by subscription
+  std::map<std::string, WebhookSubscription> live;     // subscriptions not deleted
+  bool store_trouble = false;                          // come back soon
+  std::set<std::string> retry_later;                   // an attempt failed this pass
+  CURLM* multi = nullptr;
+  std::map<CURL*, std::unique_ptr<Attempt>> active;
+};
+
+// Every pending delivery, oldest first: the first per subscription is its head. Read before
+// the subscriptions, so a delivery seen here has its subscription in the later read unless it
+// really was deleted. Deliveries behind a head are not kept: once the head is settled, the
+// next one is read again (it may have been written since). False on a store error.
+bool Deliverer::Pass::ReadHeads() {
+  store::DeliveryQuery q;
+  q.state = DeliveryState::kPending;
+  q.limit = kScanPage;
+  while (true) {
+    auto page = d.store_.ListDeliveries(q);
+    if (!page.ok()) {
+      spdlog::warn("webhooks: cannot list pending deliveries: {}", page.status().ToString());
+      return false;
     }
+    std::vector<WebhookDelivery>& rows = page.value();
+    const bool full = static_cast<int>(rows.size()) >= q.limit;
+    if (full) {
+      // Rows of one audit_seq may straddle the page end: read the last seq again next page
+      // (or, if the whole page is one seq, read a bigger page).
+      const int64_t last = rows.back().audit_seq;
+      if (rows.front().audit_seq == last) {
+        q.limit *= 2;
+        continue;
+      }
+      while (rows.back().audit_seq == last) rows.pop_back();
+      q.after_seq = last - 1;
+    }
+    for (WebhookDelivery& w : rows) heads.try_emplace(w.subscription_id, std::move(w));
+    if (!full) return true;
+    q.limit = kScanPage;
   }
-  if (heads.empty()) return Time::max();
-  auto subs = store_.ListSubscriptions("");
+}
+
+bool Deliverer::Pass::ReadSubscriptions() {
+  auto subs = d.store_.ListSubscriptions("");
   if (!subs.ok()) {
     spdlog::warn("webhooks: cannot list subscriptions: {}", subs.status().ToString());
-    return retry_soon;
+    return false;
   }
-  std::map<std::string, WebhookSubscription> live;
   for (WebhookSubscription& s : subs.value()) live.emplace(s.id, std::move(s));
+  return true;
+}
 
-  // The next pending delivery of `sub` after `seq`, or nullopt (also on a store error, which
-  // postpones the subscription to the next pass).
-  bool store_trouble = false;
-  auto next_of = [&](const std::string& sub, int64_t seq) -> std::optional<WebhookDelivery> {
-    store::DeliveryQuery q;
-    q.subscription_id = sub;
-    q.state = DeliveryState::kPending;
-    q.after_seq = seq;
-    q.limit = 1;
-    auto r = store_.ListDeliveries(q);
-    if (!r.ok()) {
-      spdlog::warn("webhooks: cannot list deliveries of {}: {}", sub, r.status().ToString());
-      store_trouble = true;
-      return std::nullopt;
-    }
-    if (r->empty()) return std::nullopt;
-    return std::move(r->front());
-  };
-  auto write = [&](const WebhookDelivery& d) {
-    store::Decision decision;
-    decision.deliveries.push_back(d);
-    Status st = store_.ApplySync(std::move(decision));
-    if (!st.ok()) {
-      spdlog::warn("webhooks: cannot record delivery {}: {}", d.id, st.ToString());
-      store_trouble = true;
-    }
-    return st.ok();
-  };
+// The next pending delivery of `sub` after `seq`, or nullopt (also on a store error, which
+// postpones the subscription to the next pass).
+std::optional<WebhookDelivery> Deliverer::Pass::NextOf(const std::string& sub, int64_t seq) {
+  store::DeliveryQuery q;
+  q.subscription_id = sub;
+  q.state = DeliveryState::kPending;
+  q.after_seq = seq;
+  q.limit = 1;
+  auto r = d.store_.ListDeliveries(q);
+  if (!r.ok()) {
+    spdlog::warn("webhooks: cannot list deliveries of {}: {}", sub, r.status().ToString());
+    store_trouble = true;
+    return std::nullopt;
+  }
+  if (r->empty()) return std::nullopt;
+  return std::move(r->front());
+}
 
-  // Subscriptions that were deleted: every pending delivery of theirs fails, not just the head.
+bool Deliverer::Pass::Write(const WebhookDelivery& delivery) {
+  store::Decision decision;
+  decision.deliveries.push_back(delivery);
+  Status st = d.store_.ApplySync(std::move(decision));
+  if (!st.ok()) {
+    spdlog::warn("webhooks: cannot record delivery {}: {}", delivery.id, st.ToString());
+    store_trouble = true;
+  }
+  return st.ok();
+}
+
+// Subscriptions that were deleted: every pending delivery of theirs fails, not just the head.
+void Deliverer::Pass::FailDeleted() {
   for (auto it = heads.begin(); it != heads.end();) {
     if (live.count(it->first) != 0) {
       ++it;
       continue;
     }
-    std::optional<WebhookDelivery> d = std::move(it->second);
+    std::optional<WebhookDelivery> next = std::move(it->second);
     const std::string sub = it->first;
     it = heads.erase(it);
-    while (d && !stopping_.load()) {
-      WebhookDelivery failed = *d;
+    while (next && !d.stopping_.load()) {
+      WebhookDelivery failed = *next;
       failed.state = DeliveryState::kFailed;
-      failed.finished_at = clock_.Now();
+      failed.finished_at = d.clock_.Now();
       failed.last_error = "subscription deleted";
       spdlog::info("webhooks: delivery {} failed: subscription {} deleted", failed.id, sub);
-      if (!write(failed)) break;
-      d = next_of(sub, failed.audit_seq);
+      if (!Write(failed)) break;
+      next = NextOf(sub, failed.audit_seq);
     }
   }
+}
 
-  // Every subscription's due head is in flight at once. When one finishes, its outcome is
-  // written and, if it was settled (delivered or failed), the subscription's next delivery
-  // starts right away, whatever the others are doing. A subscription whose attempt failed
-  // waits for a later pass, whatever its backoff.
-  std::unique_ptr<CURLM, decltype(&curl_multi_cleanup)> multi(curl_multi_init(),
-                                                              &curl_multi_cleanup);
-  if (multi == nullptr) {
-    spdlog::warn("webhooks: curl_multi_init failed");
-    return retry_soon;
+// Writes an attempt's outcome; a settled head (delivered or failed) makes way for the
+// subscription's next delivery, a failed attempt waits for a later pass.
+void Deliverer::Pass::Settle(const Attempt& a) {
+  const std::string sub = a.delivery.subscription_id;
+  WebhookDelivery settled = d.Settle(a, d.clock_.Now());
+  if (!Write(settled)) {
+    heads.erase(sub);  // try again next pass
+    return;
   }
-  std::set<std::string> retry_later;
-  std::map<CURL*, std::unique_ptr<Attempt>> active;
+  if (settled.state == DeliveryState::kPending) {
+    retry_later.insert(sub);
+    heads[sub] = std::move(settled);
+  } else if (auto next = NextOf(sub, settled.audit_seq)) {
+    heads[sub] = std::move(*next);
+  } else {
+    heads.erase(sub);
+  }
+}
 
-  auto settle = [&](const Attempt& a) {
-    const std::string sub = a.delivery.subscription_id;
-    WebhookDelivery settled = Settle(a, clock_.Now());
-    if (!write(settled)) {
-      heads.erase(sub);  // try again next pass
+// Starts `sub`'s head if it is due; settles at once those that cannot be sent.
+void Deliverer::Pass::Launch(const std::string& sub) {
+  while (!d.stopping_.load()) {
+    auto it = heads.find(sub);
+    const Time now = d.clock_.Now();
+    if (it == heads.end() || retry_later.count(sub) != 0 || it->second.next_attempt_at > now) {
       return;
     }
-    if (settled.state == DeliveryState::kPending) {
-      retry_later.insert(sub);
-      heads[sub] = std::move(settled);
-    } else if (auto next = next_of(sub, settled.audit_seq)) {
-      heads[sub] = std::move(*next);
-    } else {
-      heads.erase(sub);
+    auto a = std::make_unique<Attempt>();
+    a->delivery = it->second;
+    a->subscription = live.at(sub);
+    if (!d.Prepare(*a, now)) {
+      Settle(*a);
+      continue;
     }
-  };
-  // Starts `sub`'s head if it is due; settles at once those that cannot be sent.
-  auto launch = [&](const std::string& sub) {
-    while (!stopping_.load()) {
-      auto it = heads.find(sub);
-      const Time now = clock_.Now();
-      if (it == heads.end() || retry_later.count(sub) != 0 || it->second.next_attempt_at > now) {
-        return;
-      }
-      auto a = std::make_unique<Attempt>();
-      a->delivery = it->second;
-      a->subscription = live.at(sub);
-      if (!Prepare(*a, now)) {
-        settle(*a);
-        continue;
-      }
-      CURL* easy = a->easy.get();
-      if (curl_multi_add_handle(multi.get(), easy) != CURLM_OK) {
-        a->error = "curl_multi_add_handle failed";
-        settle(*a);
-        continue;
-      }
-      active.emplace(easy, std::move(a));
-      return;
+    CURL* easy = a->easy.get();
+    if (curl_multi_add_handle(multi, easy) != CURLM_OK) {
+      a->error = "curl_multi_add_handle failed";
+      Settle(*a);
+      continue;
     }
-  };
+    active.emplace(easy, std::move(a));
+    return;
+  }
+}
 
+// Every subscription's due head is in flight at once. When one finishes, its outcome is
+// written and, if it was settled (delivered or failed), the subscription's next delivery
+// starts right away, whatever the others are doing. A subscription whose attempt failed
+// waits for a later pass, whatever its backoff.
+void Deliverer::Pass::RunTransfers() {
   std::vector<std::string> initial;
-  for (const auto& [sub, d] : heads) initial.push_back(sub);
-  for (const std::string& sub : initial) launch(sub);
+  for (const auto& [sub, head] : heads) initial.push_back(sub);
+  for (const std::string& sub : initial) Launch(sub);
 
-  while (!active.empty() && !stopping_.load()) {
+  while (!active.empty() && !d.stopping_.load()) {
     int running = 0;
-    if (CURLMcode mc = curl_multi_perform(multi.get(), &running); mc != CURLM_OK) {
+    if (CURLMcode mc = curl_multi_perform(multi, &running); mc != CURLM_OK) {
       spdlog::warn("webhooks: curl_multi_perform: {}", curl_multi_strerror(mc));
       store_trouble = true;  // come back soon; the attempts in flight stay pending
       break;
     }
     int queued = 0;
-    while (CURLMsg* msg = curl_multi_info_read(multi.get(), &queued)) {
+    while (CURLMsg* msg = curl_multi_info_read(multi, &queued)) {
       if (msg->msg != CURLMSG_DONE) continue;
       auto found = active.find(msg->easy_handle);
       if (found == active.end()) continue;
       std::unique_ptr<Attempt> a = std::move(found->second);
       active.erase(found);
       Finish(*a, msg->data.result);
-      curl_multi_remove_handle(multi.get(), a->easy.get());
-      settle(*a);
-      launch(a->delivery.subscription_id);
+      curl_multi_remove_handle(multi, a->easy.get());
+      Settle(*a);
+      Launch(a->delivery.subscription_id);
     }
     if (!active.empty()) {
-      curl_multi_poll(multi.get(), nullptr, 0, static_cast<int>(kPollSlice.count()), nullptr);
+      curl_multi_poll(multi, nullptr, 0, static_cast<int>(kPollSlice.count()), nullptr);
     }
   }
   // Abandoned (Stop, or a multi error): no outcome is written, so they stay pending.
-  for (auto& [easy, a] : active) curl_multi_remove_handle(multi.get(), easy);
+  for (auto& [easy, a] : active) curl_multi_remove_handle(multi, easy);
   active.clear();
+}
 
+Time Deliverer::Pass::Earliest(Time retry_soon) const {
   Time earliest = Time::max();
-  for (const auto& [sub, d] : heads) earliest = std::min(earliest, d.next_attempt_at);
-  if (store_trouble || stopping_.load()) earliest = std::min(earliest, retry_soon);
+  for (const auto& [sub, head] : heads) earliest = std::min(earliest, head.next_attempt_at);
+  if (store_trouble || d.stopping_.load()) earliest = std::min(earliest, retry_soon);
   return earliest;
+}
+
+Time Deliverer::RunOnce() {
+  std::lock_guard<std::mutex> run_lock(run_mu_);
+  const Time retry_soon = clock_.Now() + kMaxSleep;
+  Pass pass(*this);
+  if (!pass.ReadHeads()) return retry_soon;
+  if (pass.heads.empty()) return Time::max();
+  if (!pass.ReadSubscriptions()) return retry_soon;
+  pass.FailDeleted();
+  std::unique_ptr<CURLM, decltype(&curl_multi_cleanup)> multi(curl_multi_init(), &curl_multi_cleanup);
+  if (multi == nullptr) {
+    spdlog::warn("webhooks: curl_multi_init failed");
+    return retry_soon;
+  }
+  pass.multi = multi.get();
+  pass.RunTransfers();
+  return pass.Earliest(retry_soon);
 }
 
 void Deliverer::Start() {

@@ -98,6 +98,7 @@ class Deliverer {
 
  private:
   struct Attempt;
+  struct Pass;  // one RunOnce
 
   // Sets up `a`'s request (signed at `now`). False, with a's error set, when it cannot be
   // sent (a literal target the policy refuses: permanently).

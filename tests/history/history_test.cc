@@ -13,7 +13,7 @@
 #include <map>
 #include <set>
 
-#include "common/planted.h"
+#include "tests/planted/planted.h"
 #include "tests/history/load.h"
 #include "tests/support/dynamodb_local.h"
 
@@ -164,8 +164,9 @@ TEST_F(MultiDaemonHistory, StampedeOverThreeDaemonsIsWonByTheTopRankedAgentEvery
 
 // The checkers stay honest across daemons too: acknowledging before the table has the
 // decision, with one daemon killed at a time, must show as lost acknowledgements (C2).
-// (skip_overlap has no multi-daemon control: the table's conditional bucket writes refuse
-// the overlap even when the engine misses it, so nothing reaches C1.)
+// (skip_overlap has no multi-daemon control: every decision also appends to the one audit
+// chain under a condition on its head, so a daemon with a stale view is refused whatever its
+// bucket writes expect, and nothing reaches C1.)
 TEST_F(MultiDaemonHistory, APlantedAckBeforeCommitIsSeenAcrossDaemons) {
 #ifndef AGENTDRAFTD_PLANTED_PATH
   GTEST_SKIP() << "built without AGENTDRAFT_NEGATIVE_CONTROLS: no agentdraftd_planted";
@@ -225,7 +226,8 @@ TEST_P(NegativeControl, TheRealDaemonOnTheSameProfileIsClean) {
 INSTANTIATE_TEST_SUITE_P(
     History, NegativeControl,
     ::testing::Values(Control{planted::Bug::kAckBeforeCommit, true, "C2"},
-                      Control{planted::Bug::kSkipOverlap, false, "C1"},
+                      // The store forgets bookings across restarts: the profile kills.
+                      Control{planted::Bug::kSkipOverlap, true, "C1"},
                       Control{planted::Bug::kIdempotencySeparateTxn, true, "C5"}),
     [](const ::testing::TestParamInfo<Control>& info) { return std::string(planted::Name(info.param.bug)); });
 

@@ -1,29 +1,18 @@
-// Negative control for the power-loss check (powerloss/power_loss.h): the same scenario on
-// the `agentdraft_planted` libraries. With AGENTDRAFT_PLANT=sync_normal the store commits
-// with synchronous=NORMAL (the WAL is not fsynced at commit), so a power cut must cost
-// acknowledged changes and the checker must say so; without it, nothing may be lost.
+// Negative control for the power-loss check (powerloss/power_loss.h): the same scenario with
+// the bug sync_normal planted (planted.h): the store commits with synchronous=NORMAL
+// (SqliteStoreOptions::sync = false; the WAL is not fsynced at commit), so a power cut must
+// cost acknowledged changes and the checker must say so; without it, nothing may be lost.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <random>
 
-#include "common/planted.h"
+#include "tests/planted/planted.h"
 #include "tests/powerloss/power_loss.h"
 #include "tests/support/temp_dir.h"
 
 namespace agentdraft::testing {
 namespace {
-
-static_assert(planted::kPlantedBuild, "this suite needs the agentdraft_planted libraries");
-
-// Plants `bug` (or nothing) for the life of the object.
-class Plant {
- public:
-  explicit Plant(const char* bug) {
-    if (bug) setenv("AGENTDRAFT_PLANT", bug, 1); else unsetenv("AGENTDRAFT_PLANT");
-  }
-  ~Plant() { unsetenv("AGENTDRAFT_PLANT"); }
-};
 
 struct Totals {
   int iterations = 0;
@@ -33,13 +22,14 @@ struct Totals {
   int iterations_with_loss = 0;
 };
 
-Totals RunCrashes(int iterations, uint64_t seed) {
+Totals RunCrashes(int iterations, uint64_t seed, bool sync_normal) {
   Totals t;
   for (int i = 0; i < iterations; ++i) {
     std::mt19937 rng(static_cast<uint32_t>(seed) + i);
     PowerLossOptions options;
     options.seed = seed + i;
     options.crash_after_acks = 20 + static_cast<int>(rng() % 150);
+    options.sqlite_sync = !sync_normal;
     TempDir dir;
     PowerLossReport r = RunPowerLoss(dir.path(), options);
     EXPECT_TRUE(r.problems.empty()) << ::testing::PrintToString(r.problems);
@@ -53,8 +43,7 @@ Totals RunCrashes(int iterations, uint64_t seed) {
 }
 
 TEST(PowerLossPlanted, SyncNormalLosesAcknowledgedCommits) {
-  Plant plant(planted::Name(planted::Bug::kSyncNormal).data());
-  Totals t = RunCrashes(3, 777);
+  Totals t = RunCrashes(3, 777, /*sync_normal=*/true);
   std::printf("sync_normal planted: %d iterations, %d acks, %d checked, %d lost (%d iterations lost some)\n",
               t.iterations, t.acks, t.acks_checked, t.lost, t.iterations_with_loss);
   // The checker must catch it every time: each crash comes right after an unsynced ack.
@@ -63,8 +52,7 @@ TEST(PowerLossPlanted, SyncNormalLosesAcknowledgedCommits) {
 }
 
 TEST(PowerLossPlanted, NothingPlantedLosesNothing) {
-  Plant plant(nullptr);
-  Totals t = RunCrashes(3, 777);
+  Totals t = RunCrashes(3, 777, /*sync_normal=*/false);
   std::printf("nothing planted: %d iterations, %d acks, %d checked, %d lost\n", t.iterations,
               t.acks, t.acks_checked, t.lost);
   EXPECT_EQ(t.lost, 0);

@@ -50,9 +50,10 @@ engine::EngineOptions Options(bool timer) {
   return o;
 }
 
-store::SqliteStoreOptions StoreAt(const std::string& path) {
+store::SqliteStoreOptions StoreAt(const std::string& path, bool sync = true) {
   store::SqliteStoreOptions o;
   o.path = path;
+  o.sync = sync;
   return o;
 }
 
@@ -280,7 +281,7 @@ PowerLossReport RunPowerLoss(const std::string& dir, const PowerLossOptions& opt
   std::vector<std::string> agent_ids;
   {
     CrashVfs vfs;  // the default VFS until the old process is gone
-    auto opened = store::SqliteStore::Open(StoreAt(path));
+    auto opened = store::SqliteStore::Open(StoreAt(path, options.sqlite_sync));
     if (!opened.ok()) {
       report.problems.push_back("opening through the shim: " + opened.status().ToString());
       return report;

@@ -1,6 +1,6 @@
 // The power-loss scenario and its checker, shared by the normal test binary
 // (powerloss/power_loss_test.cc, real libraries) and the negative control
-// (planted/power_loss_planted_test.cc, the `agentdraft_planted` libraries).
+// (planted/power_loss_planted_test.cc: the store opened with synchronous=NORMAL).
 //
 // One run: an Engine over a SqliteStore on a temporary file, opened through CrashVfs
 // (tests/support/crash_vfs.h), driven as the daemon drives it: the real clock and timer thread,
@@ -35,6 +35,9 @@ struct PowerLossOptions {
   // …or, when not 0, inside this many-th write to the files once the agents start (in the
   // middle of whatever transaction or checkpoint is writing then).
   int64_t crash_at_write = 0;
+  // SqliteStoreOptions::sync of the store that crashes: false (synchronous=NORMAL) is the
+  // negative control, which must lose acknowledged changes. The checker's store is FULL.
+  bool sqlite_sync = true;
 };
 
 struct PowerLossReport {

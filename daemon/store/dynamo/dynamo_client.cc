@@ -247,7 +247,6 @@ void DynamoClient::Release(std::unique_ptr<Handle> h) {
 
 Result<nlohmann::json> DynamoClient::Call(const std::string& operation, const nlohmann::json& request,
                                           DynamoError* error, DynamoCallStats* stats) {
-  ++total_calls_;
   const std::string body = request.dump();
   const std::string target = "DynamoDB_20120810." + operation;
   Outcome outcome;

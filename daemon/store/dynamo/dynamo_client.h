@@ -77,8 +77,7 @@ class DynamoClient {
                               DynamoError* error = nullptr, DynamoCallStats* stats = nullptr);
 
   const DynamoClientOptions& options() const { return options_; }
-  // Totals since construction, for logs and benchmarks.
-  int64_t total_calls() const { return total_calls_.load(); }
+  // Retries since construction, for logs and benchmarks.
   int64_t total_retries() const { return total_retries_.load(); }
 
  private:
@@ -93,7 +92,6 @@ class DynamoClient {
   std::condition_variable cv_;
   std::vector<std::unique_ptr<Handle>> idle_;
   int open_ = 0;
-  std::atomic<int64_t> total_calls_{0};
   std::atomic<int64_t> total_retries_{0};
 };
 

@@ -10,7 +10,6 @@
 #include <spdlog/spdlog.h>
 
 #include "common/ids.h"
-#include "common/planted.h"
 #include "daemon/store/dynamo/dynamo_records.h"
 
 namespace agentdraft::store {
@@ -153,16 +152,8 @@ void DynamoStore::WriterLoop() {
     queue_.pop_front();
     busy_ = true;
     lock.unlock();
-    if (planted::Active(planted::Bug::kAckBeforeCommit)) {
-      // Negative control: answer first and write 300 ms later (a kill in between, or another
-      // daemon's write first, loses what was acknowledged).
-      p.done(Status::Ok());
-      std::this_thread::sleep_for(std::chrono::milliseconds(300));
-      if (Status s = ApplyOne(p.decision); !s.ok()) spdlog::error("planted: acknowledged, then {}", s.ToString());
-    } else {
-      Status s = ApplyOne(p.decision);
-      p.done(s);
-    }
+    Status s = ApplyOne(p.decision);
+    p.done(s);
     lock.lock();
     busy_ = false;
     done_cv_.notify_all();
@@ -182,144 +173,158 @@ Status DynamoStore::ApplyOne(const Decision& d) {
   return Status::Unavailable(r.status().message());
 }
 
-Result<json> DynamoStore::BuildTransaction(const Decision& d) const {
-  const std::string& table = options_.table;
-  json items = json::array();
+namespace {
 
-  // The claims of this decision, last version of each, and which were inserted by it.
-  std::map<std::string, const ClaimRecord*> claims;
-  std::set<std::string> inserted;
-  for (const ClaimRecord& c : d.claims) {
-    if (!claims.count(c.id) && IsActive(c.state)) inserted.insert(c.id);
-    claims[c.id] = &c;
+// The claims of a decision, last version of each, and which were inserted by it.
+struct DecisionClaims {
+  explicit DecisionClaims(const Decision& d) {
+    for (const ClaimRecord& c : d.claims) {
+      if (!by_id.count(c.id) && IsActive(c.state)) inserted.insert(c.id);
+      by_id[c.id] = &c;
+    }
   }
+  std::map<std::string, const ClaimRecord*> by_id;
+  std::set<std::string> inserted;
+};
 
-  // Buckets, one Update per hour page.
-  struct SlotWrite {
-    int64_t slot;
-    const BucketWrite* w;
-  };
-  std::map<std::pair<std::string, int64_t>, std::vector<SlotWrite>> pages;
+// The parts of one hour page's UpdateItem.
+struct PageUpdate {
+  std::vector<std::string> sets, removes, conds;
+  json values = json::object();
+};
+
+std::string Join(const std::vector<std::string>& v, const char* sep) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : sep) + s;
+  return out;
+}
+
+// Slot i must hold what `w` expects: nothing, or its expected claim — and when that claim
+// leaves because of time (expired, evicted, displaced), the slot's own attributes must agree
+// at the decision's time.
+void AddSlotCondition(const std::string& i, const BucketWrite& w, const DecisionClaims& claims,
+                      Time decided_at, PageUpdate& u) {
+  if (w.expected_claim_id.empty()) {
+    u.conds.push_back("attribute_not_exists(c" + i + ")");
+    return;
+  }
+  u.conds.push_back("c" + i + " = :e" + i);
+  u.values[":e" + i] = S(w.expected_claim_id);
+  auto leaving = claims.by_id.find(w.expected_claim_id);
+  if (leaving == claims.by_id.end() || !Ends(leaving->second->state)) return;
+  switch (leaving->second->state) {
+    case ClaimState::kExpired: u.conds.push_back("x" + i + " <= :now"); break;
+    case ClaimState::kEvicted: u.conds.push_back("f" + i + " > :now"); break;
+    case ClaimState::kDisplaced: u.conds.push_back("x" + i + " > :now"); break;
+    default: return;
+  }
+  u.values[":now"] = N(ToMicros(decided_at));
+}
+
+// Slot i becomes `w.new_claim_id` (with the claim's attributes when the decision has its
+// row), or empty.
+void AddSlotWrite(const std::string& i, const BucketWrite& w, const DecisionClaims& claims, PageUpdate& u) {
+  if (w.new_claim_id.empty()) {
+    for (const char* a : {"c", "a", "k", "t", "x", "f"}) u.removes.push_back(a + i);
+    return;
+  }
+  u.sets.push_back("c" + i + " = :c" + i);
+  u.values[":c" + i] = S(w.new_claim_id);
+  auto c = claims.by_id.find(w.new_claim_id);
+  if (c == claims.by_id.end()) {
+    // The claim's row is not part of this decision: the slot names it, nothing more.
+    for (const char* a : {"a", "k", "t", "x", "f"}) u.removes.push_back(a + i);
+    return;
+  }
+  const ClaimRecord& r = *c->second;
+  for (const char* a : {"a", "k", "t", "x", "f"}) u.sets.push_back(a + i + " = :" + a + i);
+  u.values[":a" + i] = S(r.agent_id);
+  u.values[":k" + i] = S(r.kind == ClaimKind::kHold ? "hold" : "booking");
+  u.values[":t" + i] = N(ToMicros(r.created_at));
+  u.values[":x" + i] = N(ToMicros(r.expires_at));
+  u.values[":f" + i] = N(ToMicros(r.frozen_at));
+}
+
+// Buckets, one Update per hour page.
+void AddBucketPages(const std::string& table, const Decision& d, const DecisionClaims& claims, json& items) {
+  std::map<std::pair<std::string, int64_t>, std::vector<std::pair<int64_t, const BucketWrite*>>> pages;
   for (const BucketWrite& w : d.buckets) {
     const int64_t page = FloorDiv(w.bucket, kSlotsPerPage);
     pages[{w.owner_id, page}].push_back({w.bucket - page * kSlotsPerPage, &w});
   }
   for (const auto& [key, slots] : pages) {
-    std::vector<std::string> sets, removes, conds;
-    json values = json::object();
-    for (const SlotWrite& sw : slots) {
-      const std::string i = std::to_string(sw.slot);
-      const BucketWrite& w = *sw.w;
-      if (w.expected_claim_id.empty()) {
-        conds.push_back("attribute_not_exists(c" + i + ")");
-      } else {
-        conds.push_back("c" + i + " = :e" + i);
-        values[":e" + i] = S(w.expected_claim_id);
-        // Why the occupant leaves, checked against the slot's own attributes.
-        auto leaving = claims.find(w.expected_claim_id);
-        if (leaving != claims.end() && Ends(leaving->second->state)) {
-          switch (leaving->second->state) {
-            case ClaimState::kExpired:
-              conds.push_back("x" + i + " <= :now");
-              values[":now"] = N(ToMicros(d.decided_at));
-              break;
-            case ClaimState::kEvicted:
-              conds.push_back("f" + i + " > :now");
-              values[":now"] = N(ToMicros(d.decided_at));
-              break;
-            case ClaimState::kDisplaced:
-              conds.push_back("x" + i + " > :now");
-              values[":now"] = N(ToMicros(d.decided_at));
-              break;
-            default:
-              break;
-          }
-        }
-      }
-      if (w.new_claim_id.empty()) {
-        for (const char* a : {"c", "a", "k", "t", "x", "f"}) removes.push_back(a + i);
-      } else {
-        sets.push_back("c" + i + " = :c" + i);
-        values[":c" + i] = S(w.new_claim_id);
-        auto c = claims.find(w.new_claim_id);
-        if (c == claims.end()) {
-          // The claim's row is not part of this decision: the slot names it, nothing more.
-          for (const char* a : {"a", "k", "t", "x", "f"}) removes.push_back(a + i);
-          continue;
-        }
-        const ClaimRecord& r = *c->second;
-        sets.push_back("a" + i + " = :a" + i);
-        sets.push_back("k" + i + " = :k" + i);
-        sets.push_back("t" + i + " = :t" + i);
-        sets.push_back("x" + i + " = :x" + i);
-        sets.push_back("f" + i + " = :f" + i);
-        values[":a" + i] = S(r.agent_id);
-        values[":k" + i] = S(r.kind == ClaimKind::kHold ? "hold" : "booking");
-        values[":t" + i] = N(ToMicros(r.created_at));
-        values[":x" + i] = N(ToMicros(r.expires_at));
-        values[":f" + i] = N(ToMicros(r.frozen_at));
-      }
+    PageUpdate u;
+    for (const auto& [slot, w] : slots) {
+      const std::string i = std::to_string(slot);
+      AddSlotCondition(i, *w, claims, d.decided_at, u);
+      AddSlotWrite(i, *w, claims, u);
     }
     std::string update;
-    auto join = [](const std::vector<std::string>& v, const char* sep) {
-      std::string out;
-      for (const auto& s : v) out += (out.empty() ? "" : sep) + s;
-      return out;
-    };
-    if (!sets.empty()) update += "SET " + join(sets, ", ");
-    if (!removes.empty()) update += (update.empty() ? "" : " ") + std::string("REMOVE ") + join(removes, ", ");
-    json u = {{"TableName", table},
-              {"Key", Key(PagePk(key.first, key.second), "B")},
-              {"UpdateExpression", update},
-              {"ConditionExpression", join(conds, " AND ")}};
-    if (!values.empty()) u["ExpressionAttributeValues"] = values;
-    items.push_back({{"Update", u}});
+    if (!u.sets.empty()) update += "SET " + Join(u.sets, ", ");
+    if (!u.removes.empty()) update += (update.empty() ? "" : " ") + std::string("REMOVE ") + Join(u.removes, ", ");
+    json item = {{"TableName", table},
+                 {"Key", Key(PagePk(key.first, key.second), "B")},
+                 {"UpdateExpression", update},
+                 {"ConditionExpression", Join(u.conds, " AND ")}};
+    if (!u.values.empty()) item["ExpressionAttributeValues"] = u.values;
+    items.push_back({{"Update", item}});
   }
+}
 
-  for (const auto& [id, c] : claims) {
+// Each claim's row, and for a new one the pointer from its id to its owner.
+void AddClaims(const std::string& table, const DecisionClaims& claims, json& items) {
+  for (const auto& [id, c] : claims.by_id) {
     json item = Item(ClaimPk(c->owner_id), ClaimSk(id), dynamo::ToJson(*c));
     item["st"] = S(ClaimStateName(c->state));
     items.push_back({{"Put", {{"TableName", table}, {"Item", item}}}});
-    if (inserted.count(id)) {
+    if (claims.inserted.count(id)) {
       json pointer = Key("CLM#" + id, "P");
       pointer["o"] = S(c->owner_id);
       items.push_back({{"Put", {{"TableName", table}, {"Item", pointer}}}});
     }
   }
+}
 
-  if (!d.audit.empty()) {
-    for (size_t k = 0; k < d.audit.size(); ++k) {
-      const AuditRecord& a = d.audit[k];
-      if (k > 0 && a.seq != d.audit[k - 1].seq + 1) {
-        return Status::Conflict("audit rows " + std::to_string(d.audit[k - 1].seq) + " and " +
-                                std::to_string(a.seq) + " leave a gap");
-      }
-      items.push_back({{"Put",
-                        {{"TableName", table},
-                         {"Item", Item("AUDIT", Pad(a.seq), dynamo::ToJson(a))},
-                         {"ConditionExpression", "attribute_not_exists(pk)"}}}});
+// The audit rows (none may exist yet) and the head, on the condition that it is still the row
+// before the first of them. Conflict when the rows leave a gap.
+Status AddAudit(const std::string& table, const Decision& d, json& items) {
+  if (d.audit.empty()) return Status::Ok();
+  for (size_t k = 0; k < d.audit.size(); ++k) {
+    const AuditRecord& a = d.audit[k];
+    if (k > 0 && a.seq != d.audit[k - 1].seq + 1) {
+      return Status::Conflict("audit rows " + std::to_string(d.audit[k - 1].seq) + " and " +
+                              std::to_string(a.seq) + " leave a gap");
     }
-    const int64_t before = d.audit.front().seq - 1;
-    json head = {{"TableName", table},
-                 {"Key", Key("META", "HEAD")},
-                 {"UpdateExpression", "SET #seq = :seq, #hash = :hash"},
-                 {"ExpressionAttributeNames", {{"#seq", "seq"}, {"#hash", "hash"}}},
-                 {"ExpressionAttributeValues", {{":seq", N(d.audit.back().seq)}, {":hash", S(d.audit.back().hash)}}}};
-    if (before == 0) {
-      head["ConditionExpression"] = "attribute_not_exists(#seq)";
-    } else {
-      // The hash too: another daemon's rows may have brought the head to the same seq.
-      head["ConditionExpression"] = "#seq = :before AND #hash = :prev";
-      head["ExpressionAttributeValues"][":before"] = N(before);
-      head["ExpressionAttributeValues"][":prev"] = S(d.audit.front().prev_hash);
-    }
-    items.push_back({{"Update", head}});
+    items.push_back({{"Put",
+                      {{"TableName", table},
+                       {"Item", Item("AUDIT", Pad(a.seq), dynamo::ToJson(a))},
+                       {"ConditionExpression", "attribute_not_exists(pk)"}}}});
   }
+  const int64_t before = d.audit.front().seq - 1;
+  json head = {{"TableName", table},
+               {"Key", Key("META", "HEAD")},
+               {"UpdateExpression", "SET #seq = :seq, #hash = :hash"},
+               {"ExpressionAttributeNames", {{"#seq", "seq"}, {"#hash", "hash"}}},
+               {"ExpressionAttributeValues", {{":seq", N(d.audit.back().seq)}, {":hash", S(d.audit.back().hash)}}}};
+  if (before == 0) {
+    head["ConditionExpression"] = "attribute_not_exists(#seq)";
+  } else {
+    // The hash too: another daemon's rows may have brought the head to the same seq.
+    head["ConditionExpression"] = "#seq = :before AND #hash = :prev";
+    head["ExpressionAttributeValues"][":before"] = N(before);
+    head["ExpressionAttributeValues"][":prev"] = S(d.audit.front().prev_hash);
+  }
+  items.push_back({{"Update", head}});
+  return Status::Ok();
+}
 
+// Idempotency records (none may exist yet; with a TTL), counters, owners, agents, rules,
+// webhook subscriptions and deliveries, sessions (with a TTL) and their ends, checkpoints.
+void AddRecords(const std::string& table, const Decision& d, Duration idempotency_ttl, json& items) {
   for (const IdempotencyRecord& r : d.idempotency) {
     json item = Item(IdemPk(r.agent_id, r.key), "I", dynamo::ToJson(r));
     item["ct"] = N(ToMicros(r.created_at));
-    item["ttl"] = N(ToMicros(r.created_at + options_.idempotency_ttl + 1h) / 1000000);
+    item["ttl"] = N(ToMicros(r.created_at + idempotency_ttl + 1h) / 1000000);
     items.push_back({{"Put", {{"TableName", table}, {"Item", item}, {"ConditionExpression", "attribute_not_exists(pk)"}}}});
   }
   auto put_all = [&](const auto& records, const char* pk, auto sk_of) {
@@ -351,7 +356,18 @@ Result<json> DynamoStore::BuildTransaction(const Decision& d) const {
                        {"Item", Item("CKPT", Pad(r.size), dynamo::ToJson(r))},
                        {"ConditionExpression", "attribute_not_exists(pk)"}}}});
   }
+}
 
+}  // namespace
+
+Result<json> DynamoStore::BuildTransaction(const Decision& d) const {
+  const std::string& table = options_.table;
+  json items = json::array();
+  const DecisionClaims claims(d);
+  AddBucketPages(table, d, claims, items);
+  AddClaims(table, claims, items);
+  if (Status s = AddAudit(table, d, items); !s.ok()) return s;
+  AddRecords(table, d, options_.idempotency_ttl, items);
   if (items.size() > static_cast<size_t>(kDynamoMaxTransactItems)) {
     return Status::InvalidArgument("this change needs " + std::to_string(items.size()) +
                                    " DynamoDB writes; one transaction carries at most " +
@@ -417,12 +433,7 @@ Result<std::vector<json>> DynamoStore::QueryAll(const std::string& pk, const std
   return out;
 }
 
-Result<LoadedState> DynamoStore::Load() {
-  LoadedState out;
-  // The head first: what is read after it is at least as new. Read last, a head could cover a
-  // write (an agent, a claim) that the earlier queries missed, and a daemon comparing heads
-  // would never reload to see it. Data newer than the head costs at most a conflict on the
-  // head's condition, then a reload.
+Status DynamoStore::LoadHead(LoadedState& out) {
   auto head = GetItem("META", "HEAD");
   if (!head.ok()) return head.status();
   out.audit_head_hash = std::string(64, '0');
@@ -430,6 +441,10 @@ Result<LoadedState> DynamoStore::Load() {
     out.audit_head_seq = std::stoll((**head)["seq"]["N"].get<std::string>());
     out.audit_head_hash = (**head)["hash"]["S"].get<std::string>();
   }
+  return Status::Ok();
+}
+
+Status DynamoStore::LoadOwnersAndAgents(LoadedState& out) {
   auto owners = QueryAll("OWNERS");
   if (!owners.ok()) return owners.status();
   for (const json& item : *owners) {
@@ -449,27 +464,35 @@ Result<LoadedState> DynamoStore::Load() {
   }
   std::sort(out.agents.begin(), out.agents.end(),
             [](const AgentRecord& a, const AgentRecord& b) { return a.rank_order < b.rank_order; });
+  return Status::Ok();
+}
+
+// Each owner's active claims and pending counter-proposals.
+Status DynamoStore::LoadCalendars(LoadedState& out) {
+  auto state_of = [](const json& item) { return item.contains("st") ? item["st"].value("S", "") : ""; };
   for (const OwnerRecord& o : out.owners) {
     auto claims = QueryAll(ClaimPk(o.id));
     if (!claims.ok()) return claims.status();
     for (const json& item : *claims) {
-      const std::string st = item.contains("st") ? item["st"].value("S", "") : "";
+      const std::string st = state_of(item);
       if (st != "COMMITTED" && st != "HELD") continue;
       auto c = Decode<ClaimRecord>(item);
       if (!c.ok()) return c.status();
       out.active_claims.push_back(std::move(*c));
     }
-  }
-  for (const OwnerRecord& o : out.owners) {
     auto counters = QueryAll(CounterPk(o.id));
     if (!counters.ok()) return counters.status();
     for (const json& item : *counters) {
-      if ((item.contains("st") ? item["st"].value("S", "") : "") != "PENDING") continue;
+      if (state_of(item) != "PENDING") continue;
       auto c = Decode<CounterRecord>(item);
       if (!c.ok()) return c.status();
       out.open_counters.push_back(std::move(*c));
     }
   }
+  return Status::Ok();
+}
+
+Status DynamoStore::LoadRules(LoadedState& out) {
   auto rules = QueryAll("RULES");
   if (!rules.ok()) return rules.status();
   for (const json& item : *rules) {
@@ -480,6 +503,19 @@ Result<LoadedState> DynamoStore::Load() {
   std::sort(out.rules.begin(), out.rules.end(), [](const RuleRecord& a, const RuleRecord& b) {
     return std::tie(a.created_at, a.id) < std::tie(b.created_at, b.id);
   });
+  return Status::Ok();
+}
+
+Result<LoadedState> DynamoStore::Load() {
+  LoadedState out;
+  // The head first: what is read after it is at least as new. Read last, a head could cover a
+  // write (an agent, a claim) that the earlier queries missed, and a daemon comparing heads
+  // would never reload to see it. Data newer than the head costs at most a conflict on the
+  // head's condition, then a reload.
+  if (Status s = LoadHead(out); !s.ok()) return s;
+  if (Status s = LoadOwnersAndAgents(out); !s.ok()) return s;
+  if (Status s = LoadCalendars(out); !s.ok()) return s;
+  if (Status s = LoadRules(out); !s.ok()) return s;
   return out;
 }
 

@@ -95,6 +95,11 @@ class DynamoStore final : public Store {
   // The TransactWriteItems request for `d` (without ClientRequestToken); InvalidArgument when
   // it would exceed kDynamoMaxTransactItems. Exposed for tests and docs.
   Result<nlohmann::json> BuildTransaction(const Decision& d) const;
+  // Load(), part by part.
+  Status LoadHead(LoadedState& out);
+  Status LoadOwnersAndAgents(LoadedState& out);
+  Status LoadCalendars(LoadedState& out);
+  Status LoadRules(LoadedState& out);
 
   // The secret API keys are hashed with, shared by every daemon on the table: `candidate` is
   // stored unless another daemon stored one first; returns the stored one.
