@@ -38,12 +38,12 @@ class EngineStoreFailureTest : public ::testing::Test {
     eo.dev_mode = true;
     engine_ = std::make_unique<engine::Engine>(*store_, clock_, eo);
     ASSERT_TRUE(engine_->Start().ok());
-    auto grant = engine_->RedeemMagicToken(engine_->IssueMagicToken("owner@example.com"));
+    auto grant = engine_->directory().RedeemMagicToken(engine_->directory().IssueMagicToken("owner@example.com"));
     ASSERT_TRUE(grant.ok()) << grant.status().ToString();
     owner_id_ = grant->owner.id;
-    auto created = engine_->CreateAgent(owner_id_, "top", 1, {});
+    auto created = engine_->directory().CreateAgent(owner_id_, "top", 1, {});
     ASSERT_TRUE(created.ok()) << created.status().ToString();
-    auto p = engine_->AuthenticateKey(created->plaintext_key);
+    auto p = engine_->directory().AuthenticateKey(created->plaintext_key);
     ASSERT_TRUE(p.ok());
     agent_ = *p;
   }
