@@ -6,6 +6,18 @@
 
 namespace agentdraft::engine {
 
+namespace {
+// Where rule `rule_id` is in `cal`'s rule_records (and rules); nullopt when `cal` is null or
+// has no such rule.
+std::optional<size_t> RuleIndex(const Calendar* cal, const std::string& rule_id) {
+  if (cal == nullptr) return std::nullopt;
+  for (size_t i = 0; i < cal->rule_records.size(); ++i) {
+    if (cal->rule_records[i].id == rule_id) return i;
+  }
+  return std::nullopt;
+}
+}  // namespace
+
 Result<Rule> DirectoryImpl::ResolveRuleLocked(const std::string& owner_id, const nlohmann::json& body) {
   auto rule = ParseRule(body);
   if (!rule.ok()) return rule.status();
@@ -48,13 +60,10 @@ std::vector<store::RuleRecord> DirectoryImpl::ListRules(const std::string& owner
 
 Result<store::RuleRecord> DirectoryImpl::GetRule(const std::string& owner_id, const std::string& rule_id) {
   MutexLock lock(s_.mu);
-  Calendar* cal = s_.FindCalendarLocked(owner_id);
-  if (cal != nullptr) {
-    for (const store::RuleRecord& r : cal->rule_records) {
-      if (r.id == rule_id) return r;
-    }
-  }
-  return Status::NotFound("no rule " + rule_id);
+  const Calendar* cal = s_.FindCalendarLocked(owner_id);
+  const std::optional<size_t> found = RuleIndex(cal, rule_id);
+  if (!found) return Status::NotFound("no rule " + rule_id);
+  return cal->rule_records[*found];
 }
 
 Result<store::RuleRecord> DirectoryImpl::UpdateRule(const std::string& owner_id, const std::string& rule_id,
@@ -62,9 +71,9 @@ Result<store::RuleRecord> DirectoryImpl::UpdateRule(const std::string& owner_id,
   MutexLock lock(s_.mu);
   s_.RefreshIfStaleLocked();  // another daemon may have written since
   Calendar* cal = s_.FindCalendarLocked(owner_id);
-  size_t i = 0;
-  while (cal != nullptr && i < cal->rule_records.size() && cal->rule_records[i].id != rule_id) ++i;
-  if (cal == nullptr || i == cal->rule_records.size()) return Status::NotFound("no rule " + rule_id);
+  const std::optional<size_t> found = RuleIndex(cal, rule_id);
+  if (!found) return Status::NotFound("no rule " + rule_id);
+  const size_t i = *found;
   store::RuleRecord rec = cal->rule_records[i];
   nlohmann::json full = body.is_object() ? body : nlohmann::json::object();
   if (full.contains("kind") && full["kind"] != rec.kind) {
@@ -93,9 +102,9 @@ Status DirectoryImpl::DeleteRule(const std::string& owner_id, const std::string&
   MutexLock lock(s_.mu);
   s_.RefreshIfStaleLocked();  // another daemon may have written since
   Calendar* cal = s_.FindCalendarLocked(owner_id);
-  size_t i = 0;
-  while (cal != nullptr && i < cal->rule_records.size() && cal->rule_records[i].id != rule_id) ++i;
-  if (cal == nullptr || i == cal->rule_records.size()) return Status::NotFound("no rule " + rule_id);
+  const std::optional<size_t> found = RuleIndex(cal, rule_id);
+  if (!found) return Status::NotFound("no rule " + rule_id);
+  const size_t i = *found;
   store::RuleRecord rec = cal->rule_records[i];
   rec.deleted_at = s_.clock.Now();
   const int64_t seq_before = s_.chain.head_seq();
