@@ -89,4 +89,11 @@ class Daemon {
   std::thread ticker_thread_;
 };
 
+// agentdraftd's main(): flags, logging, signals, Daemon::Start, the ready line; on SIGTERM or
+// SIGINT, Stop and exit (0, or 1 when the HTTP listener stopped by itself). `customize`, when
+// given, changes the config and hooks before Start (a test-side daemon decorates the store); a
+// non-OK Status from it exits 2 with its message. Returns only on an early exit.
+using Customize = std::function<Status(DaemonConfig&, DaemonHooks&)>;
+int RunMain(int argc, char** argv, const Customize& customize = nullptr);
+
 }  // namespace agentdraft::daemon
