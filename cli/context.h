@@ -117,6 +117,9 @@ class Context {
   std::optional<std::string> tz_;
 };
 
+// The role the owner-only commands pass to Context::Call.
+inline constexpr Context::Role kOwner = Context::Role::kOwner;
+
 // Usage error (exit 2) with `message`.
 CommandError UsageProblem(std::string message);
 

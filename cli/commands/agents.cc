@@ -7,7 +7,6 @@
 namespace agentdraft::cli {
 
 namespace {
-constexpr auto kOwner = Context::Role::kOwner;
 
 std::string AgentPath(const std::string& ref) { return "/v1/dashboard/agents/" + UrlEncode(ref); }
 

@@ -8,7 +8,6 @@
 
 namespace agentdraft::cli {
 namespace {
-constexpr auto kOwner = Context::Role::kOwner;
 constexpr int kPage = 1000;
 
 struct RecordArgs {

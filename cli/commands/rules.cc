@@ -7,7 +7,6 @@
 
 namespace agentdraft::cli {
 namespace {
-constexpr auto kOwner = Context::Role::kOwner;
 const char* const kDays[7] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
 
 // "mon-fri", "sat,sun", "tue", "weekdays", "every-day" → ["mon", …].

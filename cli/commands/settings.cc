@@ -7,7 +7,6 @@
 namespace agentdraft::cli {
 
 namespace {
-constexpr auto kOwner = Context::Role::kOwner;
 
 void PrintSettings(Context& ctx, const nlohmann::json& j) {
   std::vector<std::string> chosen = j.value("explicit", std::vector<std::string>{});

@@ -13,10 +13,6 @@ namespace agentdraft::cli {
 
 namespace {
 
-std::string Field(const nlohmann::json& j, const char* key) {
-  return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : "";
-}
-
 std::string Milliseconds(double ms) {
   char text[32];
   std::snprintf(text, sizeof text, "%.1f ms", ms);
@@ -52,7 +48,7 @@ void PrintShots(std::ostream& out, const RaceRound& round, const std::vector<Dem
                {"winner named in the 409"}});
   for (size_t i : ByRank(agents)) {
     const Shot& shot = round.shots[i];
-    const std::string told = Field(shot.json, "winning_agent_id");
+    const std::string told = StringField(shot.json, "winning_agent_id");
     table.AddRow({std::to_string(agents[i].priority), agents[i].name,
                   Paint(Outcome(shot), OutcomeColor(shot), color), Milliseconds(shot.latency_ms),
                   told.empty() ? "" : NameOf(names, told)});
@@ -68,8 +64,8 @@ void PrintAudit(std::ostream& out, const RaceRound& round, const RoundVerdict& v
   for (size_t i = 0; i < verdict.audit_checks.size(); ++i) {
     const nlohmann::json& e = events[i];
     const std::string& check = verdict.audit_checks[i];
-    table.AddRow({e.contains("seq") ? e["seq"].dump() : "?", Field(e, "kind"),
-                  NameOf(names, Field(e, "actor")), Field(e, "hash").substr(0, 12),
+    table.AddRow({e.contains("seq") ? e["seq"].dump() : "?", StringField(e, "kind"),
+                  NameOf(names, StringField(e, "actor")), StringField(e, "hash").substr(0, 12),
                   check.empty() ? "ok" : Paint(check, Color::kRed, color)});
   }
   table.Print(out, "    ");
@@ -106,8 +102,8 @@ nlohmann::json RowChecksJson(const std::vector<std::string>& checks) {
 std::string Outcome(const Shot& shot) {
   if (shot.status == 0) return "no answer";
   if (shot.status == 201) return "201 committed";
-  std::string reason = Field(shot.json, "reason");
-  if (reason.empty()) reason = Field(shot.json, "error");
+  std::string reason = StringField(shot.json, "reason");
+  if (reason.empty()) reason = StringField(shot.json, "error");
   return std::to_string(shot.status) + (reason.empty() ? "" : " " + reason);
 }
 

@@ -45,10 +45,6 @@ Shot Fire(ApiClient& client, const Slot& slot, const std::string& key, std::barr
   return ToShot(r, std::chrono::duration<double, std::milli>(t1 - t0).count());
 }
 
-std::string Field(const nlohmann::json& j, const char* key) {
-  return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : "";
-}
-
 // Problems with the losers' answers: each should be 409 outranked naming the winner.
 void JudgeLosers(const RaceRound& round, const std::vector<DemoAgent>& agents,
                  const RoundVerdict& v, std::vector<std::string>& problems) {
@@ -57,13 +53,13 @@ void JudgeLosers(const RaceRound& round, const std::vector<DemoAgent>& agents,
     if (s.status == 201) continue;
     if (s.status == 0) {
       problems.push_back(agents[i].name + " got no answer: " + s.transport_error);
-    } else if (s.status != 409 || Field(s.json, "error") != "outranked") {
-      const std::string error = Field(s.json, "error");
+    } else if (s.status != 409 || StringField(s.json, "error") != "outranked") {
+      const std::string error = StringField(s.json, "error");
       problems.push_back(agents[i].name + " got " + std::to_string(s.status) +
                          (error.empty() ? "" : " " + error) + " instead of 409 outranked");
-    } else if (v.commits == 1 && Field(s.json, "winning_agent_id") != agents[v.winner].agent_id) {
+    } else if (v.commits == 1 && StringField(s.json, "winning_agent_id") != agents[v.winner].agent_id) {
       problems.push_back(agents[i].name + " was told the winner is " +
-                         Field(s.json, "winning_agent_id") + ", not " + agents[v.winner].name);
+                         StringField(s.json, "winning_agent_id") + ", not " + agents[v.winner].name);
     }
   }
 }
@@ -81,8 +77,8 @@ void JudgeAudit(const RaceRound& round, RoundVerdict& v, std::vector<std::string
       problems.push_back("audit row " + std::to_string(i + 1) + ": " + v.audit_checks[i]);
       continue;
     }
-    committed += Field(events[i], "kind") == "booking.committed";
-    rejected += Field(events[i], "kind") == "booking.rejected";
+    committed += StringField(events[i], "kind") == "booking.committed";
+    rejected += StringField(events[i], "kind") == "booking.rejected";
   }
   if (committed != 1 || rejected != losers) {
     problems.push_back("the audit trail has " + std::to_string(committed) +
@@ -118,10 +114,10 @@ CliResult<std::vector<Slot>> FindFreeSlots(ApiClient& agent, Time now, int count
       return ErrorFromResponse("asking for free slots", *r);
     }
     for (const nlohmann::json& s : (*j)["slots"]) {
-      Result<Time> start = ParseRfc3339(Field(s, "start"));
-      Result<Time> end = ParseRfc3339(Field(s, "end"));
+      Result<Time> start = ParseRfc3339(StringField(s, "start"));
+      Result<Time> end = ParseRfc3339(StringField(s, "end"));
       if (!start.ok() || !end.ok() || *start < free_from) continue;  // keep slots disjoint
-      slots.push_back({Field(s, "start"), Field(s, "end")});
+      slots.push_back({StringField(s, "start"), StringField(s, "end")});
       free_from = *end;
       if (static_cast<int>(slots.size()) == count) return slots;
     }
@@ -171,7 +167,7 @@ RoundVerdict JudgeRound(const RaceRound& round, const std::vector<DemoAgent>& ag
   std::vector<std::string>& problems = v.problems;
   for (const Shot& shot : round.shots) v.commits += shot.status == 201;
   v.winner = WinningShot(round.shots, agents);
-  if (v.winner >= 0) v.winning_booking = Field(round.shots[v.winner].json, "booking_id");
+  if (v.winner >= 0) v.winning_booking = StringField(round.shots[v.winner].json, "booking_id");
   const DemoAgent& top = agents[TopRanked(agents)];
   if (v.commits == 0) problems.push_back("no agent got a 201");
   if (v.commits > 1)
@@ -191,6 +187,10 @@ RoundVerdict JudgeRound(const RaceRound& round, const std::vector<DemoAgent>& ag
   }
   if (v.winner >= 0) JudgeAudit(round, v, problems);
   return v;
+}
+
+std::string StringField(const nlohmann::json& j, const char* key) {
+  return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : "";
 }
 
 }  // namespace agentdraft::cli

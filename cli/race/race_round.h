@@ -60,6 +60,9 @@ struct RoundVerdict {
   bool ok() const { return problems.empty(); }
 };
 
+// j[key] when it is a string, else "".
+std::string StringField(const nlohmann::json& j, const char* key);
+
 // The agent index of the 201 (the best-ranked one, if several answered 201), or -1.
 int WinningShot(const std::vector<Shot>& shots, const std::vector<DemoAgent>& agents);
 
