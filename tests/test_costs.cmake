@@ -3,7 +3,7 @@
 # (a clean clone, CI) every cost is 0 and the longest suites, registered last, would start
 # last. Seconds each took on 2 cores; approximate is enough.
 set(agentdraft_long_tests
-  "MultiDaemonHistory.StampedeOverThreeDaemonsIsWonByTheTopRankedAgentEveryRound" 110
+  "MultiDaemonHistory.StampedeOverThreeDaemonsIsWonByTheTopRankedAgentEveryRound" 75
   "OverlapStorm.ThirtyTwoClientsFourCalendarsNoOverlapNoLostAckNoPhantom" 77
   "MultiDaemonTest.OverlapStormWithADaemonKilledEveryTenSecondsLosesNothing" 66
   "CrashSoak.KillNineEveryTwoSecondsLosesNothingAcknowledged" 66

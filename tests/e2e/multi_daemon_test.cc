@@ -85,8 +85,8 @@ class MultiDaemonTest : public ::testing::Test {
 };
 
 // 64 agents spread over three daemons fire at one slot, 50 rounds: one 201 per round, from
-// the top-ranked agent; every 409 names it. (MultiDaemonHistory's stampede runs 200 rounds of
-// the same shape under the history checkers.)
+// the top-ranked agent; every 409 names it. (MultiDaemonHistory's stampede runs the same shape
+// under the history checkers.)
 TEST_F(MultiDaemonTest, StampedeOverThreeDaemonsIsWonByTheTopRankedAgentEveryRound) {
   constexpr int kAgents = 64, kRounds = 50;
   // The top agent's commit must reach the table inside this window, even when its daemon's
