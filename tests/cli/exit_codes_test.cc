@@ -9,7 +9,7 @@ namespace agentdraft::cli {
 namespace {
 
 // "status body → exit" per line, so one failure shows the whole mapping.
-std::string Render(const std::vector<std::pair<int, std::string>>& answers) {
+std::string RenderExitCodes(const std::vector<std::pair<int, std::string>>& answers) {
   std::ostringstream out;
   for (const auto& [status, body] : answers) {
     out << status << " " << body << " → " << static_cast<int>(ExitCodeForResponse(status, body))
@@ -19,7 +19,7 @@ std::string Render(const std::vector<std::pair<int, std::string>>& answers) {
 }
 
 TEST(ExitCodes, ErrorBodiesMapThroughTheErrorCodeTable) {
-  EXPECT_EQ(Render({{201, R"({"booking_id":"bkg_1"})"},
+  EXPECT_EQ(RenderExitCodes({{201, R"({"booking_id":"bkg_1"})"},
                     {400, R"({"error":"validation_error"})"},
                     {401, R"({"error":"unauthorized"})"},
                     {403, R"({"error":"forbidden","missing_scope":"bookings:write"})"},
@@ -42,7 +42,7 @@ TEST(ExitCodes, ErrorBodiesMapThroughTheErrorCodeTable) {
 }
 
 TEST(ExitCodes, BodiesWithoutAKnownErrorFallBackOnTheHttpStatus) {
-  EXPECT_EQ(Render({{401, "<html>proxy login</html>"},
+  EXPECT_EQ(RenderExitCodes({{401, "<html>proxy login</html>"},
                     {404, ""},
                     {429, R"({"error":"slow_down"})"},
                     {502, "Bad Gateway"},
@@ -55,7 +55,7 @@ TEST(ExitCodes, BodiesWithoutAKnownErrorFallBackOnTheHttpStatus) {
 }
 
 TEST(ExitCodes, CounterLimitIsARuleViolation) {
-  EXPECT_EQ(Render({{422, R"({"error":"counter_limit","limit":5})"}}),
+  EXPECT_EQ(RenderExitCodes({{422, R"({"error":"counter_limit","limit":5})"}}),
             "422 {\"error\":\"counter_limit\",\"limit\":5} → 4\n");
 }
 

@@ -34,13 +34,6 @@ std::vector<std::string> RaceFiles() {
   return files;
 }
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 void WriteFile(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
 
 ProcessResult Cli(std::vector<std::string> args) {
@@ -107,7 +100,7 @@ class RaceFileTest : public ::testing::Test {
  protected:
   std::string Copy(const std::string& name) {
     const std::string path = dir_.File(name);
-    WriteFile(path, ReadFile(std::string(AGENTDRAFT_SOURCE_DIR) + "/races/" + name));
+    WriteFile(path, ReadWholeFile(std::string(AGENTDRAFT_SOURCE_DIR) + "/races/" + name));
     return path;
   }
   TempDir dir_;
@@ -115,7 +108,7 @@ class RaceFileTest : public ::testing::Test {
 
 TEST_F(RaceFileTest, AChangedExpectationFailsWithADiffNamingTheStep) {
   const std::string path = Copy("02-late-arrival-bumps.json");
-  json doc = json::parse(ReadFile(path));
+  json doc = json::parse(ReadWholeFile(path));
   doc["steps"][1]["expect"]["status"] = 409;  // s2 (exec-ea) in truth evicts s1 with a 201
   WriteFile(path, doc.dump(2));
 
@@ -135,7 +128,7 @@ TEST_F(RaceFileTest, AChangedExpectationFailsWithADiffNamingTheStep) {
 
 TEST_F(RaceFileTest, UpdateWritesTheObservedOutcomesAndNothingElse) {
   const std::string path = Copy("09-cancel-then-rebook.json");
-  const std::string committed = ReadFile(path);
+  const std::string committed = ReadWholeFile(path);
   nlohmann::ordered_json doc = nlohmann::ordered_json::parse(committed);  // keeps the key order
   for (auto& step : doc["steps"]) step.erase("expect");
   WriteFile(path, doc.dump(2));
@@ -145,7 +138,7 @@ TEST_F(RaceFileTest, UpdateWritesTheObservedOutcomesAndNothingElse) {
 
   ProcessResult update = Cli({"race", "replay", "--update", path});
   ASSERT_EQ(update.exit_code, 0) << update.err;
-  EXPECT_EQ(ReadFile(path), committed);
+  EXPECT_EQ(ReadWholeFile(path), committed);
 }
 
 TEST_F(RaceFileTest, MalformedScenariosExitTwoNamingTheProblem) {
@@ -245,7 +238,7 @@ TEST_F(RaceRecordTest, ALiveRaceRecordedFromTheAuditLogReplaysToTheSameOutcome) 
   ProcessResult rec = Run({"race", "record", "--since", t0, "-o", all, "--name", "live"});
   ASSERT_EQ(rec.exit_code, 0) << rec.err;
   EXPECT_NE(rec.out.find("recorded 12 steps"), std::string::npos) << rec.out;
-  json doc = json::parse(ReadFile(all));
+  json doc = json::parse(ReadWholeFile(all));
   EXPECT_EQ(doc["agents"].size(), 5u);
   EXPECT_EQ(doc["agents"][0], json({{"name", "exec-ea"}, {"priority", 1}}));  // rank order
   // The expectations are what the daemon answered.
@@ -270,7 +263,7 @@ TEST_F(RaceRecordTest, ALiveRaceRecordedFromTheAuditLogReplaysToTheSameOutcome) 
   const std::string last = dir_.File("last.json");
   ProcessResult rec2 = Run({"race", "record", "--last-race", "-o", last});
   ASSERT_EQ(rec2.exit_code, 0) << rec2.err;
-  json last_doc = json::parse(ReadFile(last));
+  json last_doc = json::parse(ReadWholeFile(last));
   ASSERT_EQ(last_doc["steps"].size(), 3u) << last_doc.dump(2);
   ProcessResult replay2 = Cli({"race", "replay", last});
   EXPECT_EQ(replay2.exit_code, 0) << replay2.out << replay2.err;

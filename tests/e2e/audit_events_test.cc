@@ -33,7 +33,7 @@ ApiClient Socket(const DaemonProcess& d) {
   return ApiClient(o);
 }
 
-ApiClient Agent(const DaemonProcess& d, const std::string& key) {
+ApiClient AgentClient(const DaemonProcess& d, const std::string& key) {
   ApiClientOptions o;
   o.base_url = d.base_url();
   o.api_key = key;
@@ -53,7 +53,7 @@ bool Started(DaemonProcess& d) {
   return s.ok();
 }
 
-ProcessResult Cli(const DaemonProcess& d, std::vector<std::string> args) {
+ProcessResult DaemonCli(const DaemonProcess& d, std::vector<std::string> args) {
   args.insert(args.begin(), AGENTDRAFT_CLI_PATH);
   return RunProcess(args, {{"AGENTDRAFT_SOCKET", d.socket_path()}, {"AGENTDRAFT_API_KEY", ""}});
 }
@@ -64,18 +64,18 @@ TEST(AuditExport, AnExportVerifiesOfflineAndAnEditedRowIsNamed) {
   ASSERT_TRUE(Started(daemon)) << daemon.Log();
   ApiClient owner = Socket(daemon);
   const std::string top = AddAgent(owner, "top", 1), low = AddAgent(owner, "low", 2);
-  ApiClient a = Agent(daemon, top), b = Agent(daemon, low);
+  ApiClient a = AgentClient(daemon, top), b = AgentClient(daemon, low);
   for (int i = 0; i < 10; ++i) {
     ASSERT_TRUE(b.Post("/v1/bookings", Claim(i * 60, i * 60 + 30)).ok());
     ASSERT_TRUE(a.Post("/v1/bookings", Claim(i * 60, i * 60 + 30)).ok());  // evicts b's
   }
-  ProcessResult pubkey = Cli(daemon, {"audit", "pubkey"});
+  ProcessResult pubkey = DaemonCli(daemon, {"audit", "pubkey"});
   ASSERT_EQ(pubkey.exit_code, 0) << pubkey.err;
   const std::string key = pubkey.out.substr(0, pubkey.out.find('\n'));
   ASSERT_EQ(key.size(), 64u) << pubkey.out;
 
   const std::string file = dir.File("audit.jsonl");
-  ProcessResult exported = Cli(daemon, {"audit", "export", "-o", file});
+  ProcessResult exported = DaemonCli(daemon, {"audit", "export", "-o", file});
   ASSERT_EQ(exported.exit_code, 0) << exported.err;
   std::vector<std::string> lines;
   {
@@ -87,7 +87,7 @@ TEST(AuditExport, AnExportVerifiesOfflineAndAnEditedRowIsNamed) {
   for (const std::string& l : lines) checkpoints += json::parse(l)["type"] == "checkpoint";
   EXPECT_GE(checkpoints, 4);  // every 7 rows, plus the export's own
 
-  ProcessResult ok = Cli(daemon, {"audit", "verify", file, "--pubkey", key});
+  ProcessResult ok = DaemonCli(daemon, {"audit", "verify", file, "--pubkey", key});
   EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
   EXPECT_NE(ok.out.find("ok:"), std::string::npos) << ok.out;
 
@@ -102,7 +102,7 @@ TEST(AuditExport, AnExportVerifiesOfflineAndAnEditedRowIsNamed) {
     std::ofstream out(bad);
     for (const std::string& l : edited) out << l << "\n";
   }
-  ProcessResult caught = Cli(daemon, {"audit", "verify", bad, "--pubkey", key});
+  ProcessResult caught = DaemonCli(daemon, {"audit", "verify", bad, "--pubkey", key});
   EXPECT_EQ(caught.exit_code, 1);
   EXPECT_NE(caught.err.find("row " + std::to_string(row["seq"].get<int>())), std::string::npos) << caught.err;
 
@@ -185,7 +185,7 @@ TEST(EventStream, AnEvictedAgentLearnsItAtOnceAndCanResume) {
   ASSERT_TRUE(Started(daemon)) << daemon.Log();
   ApiClient owner = Socket(daemon);
   const std::string top = AddAgent(owner, "top", 1), low = AddAgent(owner, "low", 2);
-  ApiClient a = Agent(daemon, top), b = Agent(daemon, low);
+  ApiClient a = AgentClient(daemon, top), b = AgentClient(daemon, low);
 
   SseReader events(daemon.base_url(), low);
   auto committed = b.Post("/v1/bookings", Claim(0, 30));
@@ -223,7 +223,7 @@ TEST(EventStream, AgentdraftWatchPrintsTheEvictionAndExits) {
   ASSERT_TRUE(Started(daemon)) << daemon.Log();
   ApiClient owner = Socket(daemon);
   const std::string top = AddAgent(owner, "top", 1), low = AddAgent(owner, "low", 2);
-  auto committed = Agent(daemon, low).Post("/v1/bookings", Claim(0, 30));
+  auto committed = AgentClient(daemon, low).Post("/v1/bookings", Claim(0, 30));
   ASSERT_TRUE(committed.ok() && committed->status == 201);
   const int64_t after = json::parse(committed->body)["audit_id"];
   ProcessResult watched;
@@ -231,7 +231,7 @@ TEST(EventStream, AgentdraftWatchPrintsTheEvictionAndExits) {
     watched = RunProcess({AGENTDRAFT_CLI_PATH, "watch", "--json", "--after", std::to_string(after), "-n", "1"},
                          {{"AGENTDRAFT_API_KEY", low}, {"AGENTDRAFT_BASE_URL", daemon.base_url()}});
   });
-  ASSERT_TRUE(Agent(daemon, top).Post("/v1/bookings", Claim(0, 30)).ok());
+  ASSERT_TRUE(AgentClient(daemon, top).Post("/v1/bookings", Claim(0, 30)).ok());
   watcher.join();
   EXPECT_EQ(watched.exit_code, 0) << watched.err;
   json event = json::parse(watched.out, nullptr, false);
@@ -242,9 +242,9 @@ TEST(EventStream, AgentdraftWatchPrintsTheEvictionAndExits) {
 }
 
 // A receiver of webhook deliveries that records them.
-class Receiver {
+class HookReceiver {
  public:
-  Receiver() {
+  HookReceiver() {
     server_.Post("/hook", [this](const httplib::Request& req, httplib::Response& res) {
       std::lock_guard<std::mutex> lock(mu_);
       bodies_.push_back(req.body);
@@ -255,7 +255,7 @@ class Receiver {
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
   }
-  ~Receiver() {
+  ~HookReceiver() {
     server_.stop();
     thread_.join();
   }
@@ -285,7 +285,7 @@ class Receiver {
 
 TEST(Webhooks, SigkillDuringDeliveriesLosesNone) {
   TempDir dir;
-  Receiver receiver;
+  HookReceiver receiver;
   DaemonProcess daemon(dir.File("data"), {"--tie-window", "0ms"});
   ASSERT_TRUE(Started(daemon)) << daemon.Log();
   ApiClient owner = Socket(daemon);
@@ -294,7 +294,7 @@ TEST(Webhooks, SigkillDuringDeliveriesLosesNone) {
   const std::string sub_id = json::parse(sub->body)["subscription_id"];
   EXPECT_EQ(json::parse(sub->body)["secret"].get<std::string>().rfind("whsec_", 0), 0u);
   const std::string bot_key = AddAgent(owner, "bot", 1);
-  ApiClient bot = Agent(daemon, bot_key);
+  ApiClient bot = AgentClient(daemon, bot_key);
 
   std::set<int64_t> committed;
   for (int i = 0; i < 40; ++i) {
@@ -305,7 +305,7 @@ TEST(Webhooks, SigkillDuringDeliveriesLosesNone) {
       daemon.Kill();  // mid-stream: some delivered, some pending
       ASSERT_TRUE(Started(daemon)) << daemon.Log();
       owner = Socket(daemon);
-      bot = Agent(daemon, bot_key);
+      bot = AgentClient(daemon, bot_key);
     }
   }
   // Every committed event arrives (duplicates allowed), within a generous deadline.

@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "tests/e2e/e2e_support.h"
+#include "tests/support/nested_json.h"
 
 namespace agentdraft::testing {
 namespace {
@@ -15,13 +16,6 @@ struct Case {
   int status;
   const char* error;
 };
-
-// {"a":{"a":…{}…}} with `depth` objects.
-std::string NestedObjects(int depth) {
-  std::string text;
-  for (int i = 1; i < depth; ++i) text += "{\"a\":";
-  return text + "{}" + std::string(depth - 1, '}');
-}
 
 // A claim body whose `metadata` is `metadata_json`, as raw text.
 std::string ClaimWithMetadata(int64_t from_min, const std::string& metadata_json) {

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -14,6 +15,9 @@
 #include "tests/support/temp_dir.h"
 
 namespace agentdraft::testing {
+
+// For timing in the tests (agentdraft::Clock is the daemon's own clock).
+using SteadyClock = std::chrono::steady_clock;
 
 // "2027-03-01T09:00:00Z" + minutes.
 inline std::string At(int64_t minutes) {

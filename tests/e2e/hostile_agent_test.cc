@@ -15,7 +15,6 @@
 namespace agentdraft::testing {
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
 class HostileAgentTest : public E2eTest {
@@ -88,11 +87,11 @@ TEST_F(HostileAgentTest, AmbiguousUnsupportedOrOversizedFramingIsRefusedAtOnce) 
       {"length and coding", "Transfer-Encoding: chunked\r\nContent-Length: 5\r\n", 400, "validation_error"},
   };
   for (const Case& c : cases) {
-    const auto start = Clock::now();
+    const auto start = SteadyClock::now();
     const std::string answer = RoundTrip(Commit(a, c.fields, ""));  // the body never comes
     EXPECT_EQ(answer.rfind("HTTP/1.1 " + std::to_string(c.status), 0), 0u) << c.what << ": " << answer;
     EXPECT_EQ(BodyOf(answer).value("error", ""), c.code) << c.what;
-    EXPECT_LT(Clock::now() - start, milliseconds(3000)) << c.what << ": waited for a body";
+    EXPECT_LT(SteadyClock::now() - start, milliseconds(3000)) << c.what << ": waited for a body";
   }
   auto bookings = owner_->client().Get("/v1/bookings");
   ASSERT_TRUE(bookings.ok());
@@ -154,7 +153,7 @@ TEST_F(HostileAgentTest, EventStreamsAreCappedPerAgentAndEndWithTheirKey) {
   // A closed stream gives its slot back (within a turn of the stream, a second).
   s1.reset();
   bool reopened = false;
-  for (const auto until = Clock::now() + milliseconds(5000); !reopened && Clock::now() < until;) {
+  for (const auto until = SteadyClock::now() + milliseconds(5000); !reopened && SteadyClock::now() < until;) {
     s3 = OpenStream(b, &answer);
     reopened = answer.rfind("HTTP/1.1 200", 0) == 0;
   }
@@ -194,9 +193,9 @@ TEST_F(HostileAgentTest, AFloodingAgentCannotKeepAHigherRankedOneFromCommitting)
   auto commit_latencies = [&](int first_slot, int n) {
     std::vector<double> ms;
     for (int i = 0; i < n; ++i) {
-      const auto t = Clock::now();
+      const auto t = SteadyClock::now();
       auto r = client.Post("/v1/bookings", Claim((first_slot + i) * 30, (first_slot + i) * 30 + 30));
-      ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t).count());
+      ms.push_back(std::chrono::duration<double, std::milli>(SteadyClock::now() - t).count());
       EXPECT_TRUE(r.ok() && r->status == 201) << (r.ok() ? r->body : r.status().ToString());
     }
     std::sort(ms.begin(), ms.end());
@@ -237,9 +236,9 @@ TEST_F(HostileAgentTest, AFloodingAgentCannotKeepAHigherRankedOneFromCommitting)
   // The owner's socket still answers at once.
   ApiClientOptions so;
   so.unix_socket_path = socket_path();
-  const auto t = Clock::now();
+  const auto t = SteadyClock::now();
   auto status = ApiClient(so).Get("/v1/status");
-  const double status_ms = std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+  const double status_ms = std::chrono::duration<double, std::milli>(SteadyClock::now() - t).count();
   flooding = false;
   deep.join();
   ASSERT_TRUE(status.ok()) << status.status().ToString();

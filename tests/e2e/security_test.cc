@@ -18,7 +18,6 @@
 namespace agentdraft::testing {
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
 class SecurityTest : public E2eTest {
@@ -43,7 +42,7 @@ class SecurityTest : public E2eTest {
   }
   // Polls (up to `within`) until a normal request is served.
   bool ServedWithin(milliseconds within) {
-    for (const auto until = Clock::now() + within; Clock::now() < until;) {
+    for (const auto until = SteadyClock::now() + within; SteadyClock::now() < until;) {
       auto r = Client().Get("/healthz");
       if (r.ok() && r->status == 200) return true;
       std::this_thread::sleep_for(milliseconds(50));
@@ -209,7 +208,7 @@ TEST_F(SecurityTest, SlowClientsAreCutAfterTheReadTimeoutAndDoNotBlockOthers) {
   StartDaemon({"--dev", "--read-timeout", "1s", "--threads", "16", "--max-connections", "16"});
   TestAgent a = owner_->AddAgent("a", 1);
   const std::string before = State();
-  const auto start = Clock::now();
+  const auto start = SteadyClock::now();
   // Half a request each, then silence; and one that trickles a header byte every 100 ms.
   std::vector<std::unique_ptr<RawConnection>> stalled;
   for (int i = 0; i < 6; ++i) {
@@ -224,7 +223,7 @@ TEST_F(SecurityTest, SlowClientsAreCutAfterTheReadTimeoutAndDoNotBlockOthers) {
   trickler.Send("GET /healthz HTTP/1.1\r\nX-Slow: ");
   // While they stall, others are served promptly.
   for (int i = 0; i < 5; ++i) ExpectServed("while slow clients stall");
-  EXPECT_LT(Clock::now() - start, milliseconds(900)) << "normal requests waited for the stalled ones";
+  EXPECT_LT(SteadyClock::now() - start, milliseconds(900)) << "normal requests waited for the stalled ones";
   bool trickler_closed = false;
   for (int i = 0; i < 40 && !trickler_closed; ++i) {
     // Pacing the trickle by wall time, not testing time with it.
@@ -232,7 +231,7 @@ TEST_F(SecurityTest, SlowClientsAreCutAfterTheReadTimeoutAndDoNotBlockOthers) {
     trickler.ReadUntilClosed(milliseconds(100), &trickler_closed);
   }
   EXPECT_TRUE(trickler_closed) << "a trickling client kept its connection past the read timeout";
-  const auto trickle_cut = Clock::now() - start;
+  const auto trickle_cut = SteadyClock::now() - start;
   EXPECT_GE(trickle_cut, milliseconds(900));
   EXPECT_LT(trickle_cut, milliseconds(3000));
   // Each stalled connection is answered 408 (or its body 408) and closed after the timeout.
@@ -247,7 +246,7 @@ TEST_F(SecurityTest, SlowClientsAreCutAfterTheReadTimeoutAndDoNotBlockOthers) {
   const std::string answer = headless->ReadUntilClosed(milliseconds(5000), &closed);
   EXPECT_TRUE(closed);
   EXPECT_EQ(answer.rfind("HTTP/1.1 408", 0), 0u) << answer;
-  EXPECT_LT(Clock::now() - start, milliseconds(4000));
+  EXPECT_LT(SteadyClock::now() - start, milliseconds(4000));
   EXPECT_EQ(State(), before);
   ExpectServed("after the slow clients were cut");
 }
@@ -278,16 +277,16 @@ TEST_F(SecurityTest, WhenEveryConnectionIsBeingServedANewOneGetsA503AndIsClosed)
   EXPECT_NE(answer.find("Retry-After: 1\r\n"), std::string::npos) << answer;
   EXPECT_EQ(BodyOf(answer).value("error", ""), "unavailable") << answer;
   // A refusal is quick: no waiting for a worker.
-  const auto t = Clock::now();
+  const auto t = SteadyClock::now();
   auto refused = Client(a.key).Post("/v1/bookings", Claim(0, 30));
   ASSERT_TRUE(refused.ok());
   EXPECT_EQ(refused->status, 503);
   EXPECT_EQ(refused->headers["retry-after"], "1");
-  EXPECT_LT(Clock::now() - t, milliseconds(1000));
+  EXPECT_LT(SteadyClock::now() - t, milliseconds(1000));
   streams.clear();  // the clients go away: their streams end within a turn (a second)
   EXPECT_TRUE(ServedWithin(milliseconds(5000)));
   std::string after;
-  for (const auto until = Clock::now() + milliseconds(5000); Clock::now() < until;) {
+  for (const auto until = SteadyClock::now() + milliseconds(5000); SteadyClock::now() < until;) {
     if ((after = State()).find("\"unavailable\"") == std::string::npos) break;  // all streams ended
   }
   EXPECT_EQ(after, before);

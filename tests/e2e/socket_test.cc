@@ -19,7 +19,7 @@
 namespace agentdraft::testing {
 namespace {
 
-mode_t ModeOf(const std::string& path) {
+mode_t ModeBits(const std::string& path) {
   struct stat st{};
   EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
   return st.st_mode & 07777;
@@ -38,8 +38,8 @@ TEST(OwnerSocket, IsMode0600InADirectoryOfMode0700AndCarriesTheOwnersAuthority) 
   DaemonProcess daemon(dir.File("data"), {"--socket", socket});
   ASSERT_TRUE(daemon.Start().ok()) << daemon.Log();
   EXPECT_NE(daemon.ready_line().find(" socket=" + socket), std::string::npos) << daemon.ready_line();
-  EXPECT_EQ(ModeOf(socket), 0600u);
-  EXPECT_EQ(ModeOf(dir.File("run/agentdraft")), 0700u);
+  EXPECT_EQ(ModeBits(socket), 0600u);
+  EXPECT_EQ(ModeBits(dir.File("run/agentdraft")), 0700u);
 
   // No key, no cookie: the socket alone is the owner's authority. Over HTTP the same request
   // is refused.
@@ -108,7 +108,7 @@ TEST(OwnerSocket, APeerWithAnotherUidIsRefusedEvenIfTheFileModeWouldLetItIn) {
   const std::string socket = open_dir + "/ad.sock";
   DaemonProcess daemon(dir.File("data"), {"--socket", socket});
   ASSERT_TRUE(daemon.Start().ok()) << daemon.Log();
-  EXPECT_EQ(ModeOf(open_dir), 0711u);  // an existing directory is left as it is
+  EXPECT_EQ(ModeBits(open_dir), 0711u);  // an existing directory is left as it is
   ASSERT_EQ(::chmod(socket.c_str(), 0666), 0);
   EXPECT_EQ(StatusAsOtherUser(socket, 65534, 65534), 403);
   // Root and the daemon's own user are let in.

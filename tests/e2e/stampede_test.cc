@@ -22,7 +22,7 @@ int Rounds() {
   return rounds > 0 ? rounds : 200;
 }
 
-struct Shot {
+struct StampedeShot {
   int status = 0;
   nlohmann::json body;
   std::string transport_error;
@@ -71,7 +71,7 @@ TEST_F(E2eTest, StampedeOf64AgentsIsWonByTheTopRankedAgentEveryRound) {
   std::vector<std::string> winners;
   const int rounds = Rounds();
   for (int round = 0; round < rounds; ++round) {
-    std::vector<Shot> shots(kAgents);
+    std::vector<StampedeShot> shots(kAgents);
     std::barrier go(kAgents);
     std::vector<std::thread> threads;
     const nlohmann::json body = Claim(round * 30, round * 30 + 30);

@@ -25,7 +25,7 @@ int EnvInt(const char* name, int fallback) {
   return v != nullptr && *v != '\0' ? std::atoi(v) : fallback;
 }
 
-struct Outcome {
+struct RunOutcome {
   Figures figures;
   std::vector<Op> ops;
   std::vector<std::pair<std::string, Violations>> results;
@@ -33,7 +33,7 @@ struct Outcome {
   std::vector<std::string> nemesis_problems;
 };
 
-Outcome RunAndCheck(const std::string& name, LoadOptions options) {
+RunOutcome RunAndCheck(const std::string& name, LoadOptions options) {
   Run run(options);
   Status s = run.Setup();
   EXPECT_TRUE(s.ok()) << s.ToString();
@@ -41,7 +41,7 @@ Outcome RunAndCheck(const std::string& name, LoadOptions options) {
   run.Drive();
   FinalState state = run.Collect();
   const std::vector<Op> ops = run.history().ops();
-  Outcome o{Summarize(ops), ops, CheckAll(ops, state), run.kills(), run.pauses(), run.nemesis_problems()};
+  RunOutcome o{Summarize(ops), ops, CheckAll(ops, state), run.kills(), run.pauses(), run.nemesis_problems()};
   std::cout << "[history] " << name << ": " << options.duration.count() / 1000.0 << " s, "
             << o.figures.ToString() << " kills=" << o.kills << " pauses=" << o.pauses
             << " final_committed=";
@@ -53,7 +53,7 @@ Outcome RunAndCheck(const std::string& name, LoadOptions options) {
   return o;
 }
 
-void ExpectClean(const Outcome& o, const std::vector<std::string>& checkers) {
+void ExpectClean(const RunOutcome& o, const std::vector<std::string>& checkers) {
   for (const std::string& c : checkers) EXPECT_EQ(CountOf(o.results, c), 0u) << c << ": " << Report(o.results);
 }
 
@@ -74,14 +74,14 @@ LoadOptions CrashProfile(int seconds) {
 }
 
 TEST(OverlapStorm, ThirtyTwoClientsFourCalendarsNoOverlapNoLostAckNoPhantom) {
-  const Outcome o = RunAndCheck("OverlapStorm", StormProfile(EnvInt("AGENTDRAFT_STORM_SECONDS", 60)));
+  const RunOutcome o = RunAndCheck("OverlapStorm", StormProfile(EnvInt("AGENTDRAFT_STORM_SECONDS", 60)));
   ExpectClean(o, {"C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9", "conservation", "store"});
   EXPECT_GE(o.figures.ok, 500);
   EXPECT_GE(o.figures.commits_409 * 5, o.figures.commits) << "fewer than 20 % of commits were 409";
 }
 
 TEST(CrashSoak, KillNineEveryTwoSecondsLosesNothingAcknowledged) {
-  const Outcome o = RunAndCheck("CrashSoak", CrashProfile(EnvInt("AGENTDRAFT_SOAK_SECONDS", 60)));
+  const RunOutcome o = RunAndCheck("CrashSoak", CrashProfile(EnvInt("AGENTDRAFT_SOAK_SECONDS", 60)));
   EXPECT_TRUE(o.nemesis_problems.empty());  // integrity_check ok after every kill, every restart worked
   ExpectClean(o, {"C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9", "conservation", "store"});
   const int seconds = EnvInt("AGENTDRAFT_SOAK_SECONDS", 60);
@@ -113,7 +113,7 @@ TEST_F(MultiDaemonHistory, StormOverThreeDaemonsOneKilledOrPausedAtATime) {
   o.kill_every = std::chrono::milliseconds(3000);
   o.pause_one_in = 5;
   o.request_timeout = std::chrono::milliseconds(3000);
-  const Outcome out = RunAndCheck("MultiDaemonStorm", o);
+  const RunOutcome out = RunAndCheck("MultiDaemonStorm", o);
   EXPECT_TRUE(out.nemesis_problems.empty());
   ExpectClean(out, {"C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9", "conservation", "store"});
   EXPECT_GE(out.kills, 10 * seconds / 60);
@@ -135,7 +135,7 @@ TEST_F(MultiDaemonHistory, StampedeOverThreeDaemonsIsWonByTheTopRankedAgentEvery
   // view is stale and it must reload and try again, on a loaded 2-core host.
   o.tie_window_ms = 1000;
   o.request_timeout = std::chrono::milliseconds(10000);
-  const Outcome out = RunAndCheck("MultiDaemonStampede", o);
+  const RunOutcome out = RunAndCheck("MultiDaemonStampede", o);
   ExpectClean(out, {"C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9", "conservation", "store"});
   // Per round (its slot's start): the booking ids acknowledged, and who won.
   std::map<std::string, std::set<std::string>> won;
@@ -181,7 +181,7 @@ TEST_F(MultiDaemonHistory, APlantedAckBeforeCommitIsSeenAcrossDaemons) {
   o.request_timeout = std::chrono::milliseconds(3000);
   o.daemon_binary = AGENTDRAFTD_PLANTED_PATH;
   o.daemon_env = {{"AGENTDRAFT_PLANT", std::string(planted::Name(planted::Bug::kAckBeforeCommit))}};
-  const Outcome out = RunAndCheck("planted ack_before_commit, three daemons", o);
+  const RunOutcome out = RunAndCheck("planted ack_before_commit, three daemons", o);
   EXPECT_GE(CountOf(out.results, "C2"), 1u) << "acknowledgements lost at a killed daemon went unseen";
 #endif
 }
@@ -214,14 +214,14 @@ TEST_P(NegativeControl, ThePlantedBugMakesItsCheckerFail) {
   LoadOptions o = Profile();
   o.daemon_binary = AGENTDRAFTD_PLANTED_PATH;
   o.daemon_env = {{"AGENTDRAFT_PLANT", std::string(planted::Name(GetParam().bug))}};
-  const Outcome out = RunAndCheck("planted " + std::string(planted::Name(GetParam().bug)), o);
+  const RunOutcome out = RunAndCheck("planted " + std::string(planted::Name(GetParam().bug)), o);
   EXPECT_GE(CountOf(out.results, GetParam().checker), 1u)
       << "the planted bug " << planted::Name(GetParam().bug) << " went unseen by " << GetParam().checker;
 #endif
 }
 
 TEST_P(NegativeControl, TheRealDaemonOnTheSameProfileIsClean) {
-  const Outcome out = RunAndCheck("real daemon, profile of " + std::string(planted::Name(GetParam().bug)), Profile());
+  const RunOutcome out = RunAndCheck("real daemon, profile of " + std::string(planted::Name(GetParam().bug)), Profile());
   ExpectClean(out, {"C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9", "conservation", "store"});
 }
 

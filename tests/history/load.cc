@@ -16,7 +16,7 @@ namespace agentdraft::testing::history {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 // Claims live on 2027-03-01 onwards (the future: no notice or horizon problems).
 constexpr int64_t kBaseSeconds = 1803978000LL;
 
@@ -70,7 +70,7 @@ void Endpoint::SetDown() {
   up_ = false;
 }
 
-std::pair<std::string, int> Endpoint::WaitUp(Clock::time_point deadline) {
+std::pair<std::string, int> Endpoint::WaitUp(SteadyClock::time_point deadline) {
   std::unique_lock<std::mutex> lock(mu_);
   if (!cv_.wait_until(lock, deadline, [&] { return up_; })) return {"", generation_};
   return {base_url_, generation_};
@@ -152,7 +152,7 @@ std::vector<std::string> Run::nemesis_problems() const {
 }
 
 void Run::Drive() {
-  const auto end = Clock::now() + options_.duration;
+  const auto end = SteadyClock::now() + options_.duration;
   std::vector<std::thread> threads;
   if (options_.stampede_rounds > 0) round_start_ = std::make_unique<RoundBarrier>(static_cast<int>(agents_.size()));
   for (int p = 0; p < static_cast<int>(agents_.size()); ++p) threads.emplace_back([this, p] { Client(p); });
@@ -185,12 +185,12 @@ Status Run::RestartDaemon(int d) {
   return Status::Ok();
 }
 
-void Run::Nemesis(Clock::time_point end) {
-  const auto start = Clock::now();
+void Run::Nemesis(SteadyClock::time_point end) {
+  const auto start = SteadyClock::now();
   const int n = static_cast<int>(daemons_.size());
   for (int event = 1;; ++event) {
     std::this_thread::sleep_until(start + event * options_.kill_every);  // a steady cadence
-    if (Clock::now() + std::chrono::milliseconds(300) >= end) return;
+    if (SteadyClock::now() + std::chrono::milliseconds(300) >= end) return;
     const int victim = (event - 1) % n;  // one daemon at a time, in turn
     DaemonProcess& daemon = *daemons_[victim];
     if (options_.pause_one_in > 0 && event % options_.pause_one_in == 0) {
@@ -236,11 +236,11 @@ void Run::Client(int process) {
   int at = process % daemons;
   int connected_to = -1;
   // Returns false when no daemon came back before the grace deadline.
-  const auto grace_end = Clock::now() + options_.duration + std::chrono::seconds(20);
+  const auto grace_end = SteadyClock::now() + options_.duration + std::chrono::seconds(20);
   auto connect = [&]() -> bool {
     std::pair<std::string, int> up{"", 0};
     for (int i = 0; i < daemons && up.first.empty(); ++i) {  // the first one up, from `at` on
-      up = endpoints_[(at + i) % daemons]->WaitUp(Clock::now());
+      up = endpoints_[(at + i) % daemons]->WaitUp(SteadyClock::now());
       if (!up.first.empty()) at = (at + i) % daemons;
     }
     if (up.first.empty()) up = endpoints_[at]->WaitUp(grace_end);
@@ -296,7 +296,7 @@ void Run::Client(int process) {
     int64_t index = send(op);
     Op last = history_.op(index);
     const int64_t root = index;
-    while (last.outcome == Outcome::kInfo && Clock::now() < grace_end) {
+    while (last.outcome == Outcome::kInfo && SteadyClock::now() < grace_end) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
       Op retry = op;
       retry.retry_of = root;

@@ -40,7 +40,7 @@ const char* KindName(Ack::Kind k) {
   return "?";
 }
 
-engine::EngineOptions Options(bool timer) {
+engine::EngineOptions PowerLossEngineOptions(bool timer) {
   engine::EngineOptions o;
   o.key_secret = "power-loss-secret";
   o.run_timer_thread = timer;
@@ -182,7 +182,7 @@ void Check(const std::string& path, const std::string& owner_id,
   report.audit_rows = static_cast<int64_t>(chain.size());
 
   SystemClock clock;
-  engine::Engine engine(st, clock, Options(/*timer=*/false));
+  engine::Engine engine(st, clock, PowerLossEngineOptions(/*timer=*/false));
   if (Status s = engine.Start(); !s.ok()) report.problems.push_back("starting the engine: " + s.ToString());
 
   auto lost = [&](const std::string& what) { report.lost.push_back(what); };
@@ -288,7 +288,7 @@ PowerLossReport RunPowerLoss(const std::string& dir, const PowerLossOptions& opt
     }
     std::unique_ptr<store::SqliteStore> st = std::move(*opened);
     SystemClock clock;
-    auto engine = std::make_unique<engine::Engine>(*st, clock, Options(/*timer=*/true));
+    auto engine = std::make_unique<engine::Engine>(*st, clock, PowerLossEngineOptions(/*timer=*/true));
     if (Status s = engine->Start(); !s.ok()) {
       report.problems.push_back("starting the engine: " + s.ToString());
       return report;

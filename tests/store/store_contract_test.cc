@@ -58,9 +58,9 @@ constexpr int64_t kBucketUs = 300'000'000;  // 5 minutes
 // A time with microseconds, so that a store keeping less precision fails. In the future (2030):
 // DynamoDB's TTL sweeper deletes items whose `ttl` has passed, so records dated in the past
 // could vanish mid-test on DynamoDB Local.
-const Time kT0 = FromMicros(1'900'000'000'000'000 + 123'457);
+const Time kContractT0 = FromMicros(1'900'000'000'000'000 + 123'457);
 Time At(int64_t seconds, int64_t micros = 0) {
-  return kT0 + std::chrono::seconds(seconds) + Duration(micros);
+  return kContractT0 + std::chrono::seconds(seconds) + Duration(micros);
 }
 Time BucketStart(int64_t b) { return FromMicros(b * kBucketUs); }
 
@@ -170,9 +170,9 @@ WebhookSubscription Subscription(const std::string& id, const std::string& owner
       id,         owner_id,    "booking.evicted", "https://hooks.example.test/" + id, "whsec_" + id,
       created_at, std::nullopt};
 }
-WebhookDelivery Delivery(const std::string& id, const std::string& subscription_id,
-                         const std::string& owner_id, int64_t audit_seq,
-                         DeliveryState state = DeliveryState::kPending) {
+WebhookDelivery MakeDelivery(const std::string& id, const std::string& subscription_id,
+                             const std::string& owner_id, int64_t audit_seq,
+                             DeliveryState state = DeliveryState::kPending) {
   WebhookDelivery d;
   d.id = id;
   d.subscription_id = subscription_id;
@@ -281,7 +281,7 @@ Decision Seed() {
   d.sessions = {Session("tok_1", "usr_1")};
   d.checkpoints = {Checkpoint(1)};
   d.subscriptions = {Subscription("sub_1", "usr_1")};
-  d.deliveries = {Delivery("dlv_1", "sub_1", "usr_1", 1)};
+  d.deliveries = {MakeDelivery("dlv_1", "sub_1", "usr_1", 1)};
   d.rules = {Rule("rul_1", "usr_1", At(8))};
   d.counters = {Counter("ctr_1", "usr_1", "bkg_a", At(8))};
   return d;
@@ -311,8 +311,8 @@ Decision ChangeEverything() {
   WebhookSubscription deleted = Subscription("sub_1", "usr_1");
   deleted.deleted_at = At(9, 9);
   d.subscriptions = {deleted, Subscription("sub_2", "usr_2")};
-  d.deliveries = {Delivery("dlv_1", "sub_1", "usr_1", 1, DeliveryState::kDelivered),
-                  Delivery("dlv_2", "sub_2", "usr_2", 2)};
+  d.deliveries = {MakeDelivery("dlv_1", "sub_1", "usr_1", 1, DeliveryState::kDelivered),
+                  MakeDelivery("dlv_2", "sub_2", "usr_2", 2)};
   RuleRecord rule = Rule("rul_1", "usr_1", At(8));
   rule.deleted_at = At(9, 9);
   d.rules = {rule, Rule("rul_2", "usr_2", At(9))};
@@ -776,11 +776,11 @@ TEST_P(StoreContract, ListSubscriptionsOfOneOwnerOrAllWithoutDeletedOnes) {
 }
 
 std::vector<WebhookDelivery> DeliveriesToList() {
-  return {Delivery("dlv_5", "sub_b", "usr_1", 3),
-          Delivery("dlv_4", "sub_a", "usr_1", 3, DeliveryState::kFailed),
-          Delivery("dlv_3", "sub_c", "usr_2", 2),
-          Delivery("dlv_2", "sub_a", "usr_1", 1, DeliveryState::kDelivered),
-          Delivery("dlv_1", "sub_b", "usr_1", 1)};
+  return {MakeDelivery("dlv_5", "sub_b", "usr_1", 3),
+          MakeDelivery("dlv_4", "sub_a", "usr_1", 3, DeliveryState::kFailed),
+          MakeDelivery("dlv_3", "sub_c", "usr_2", 2),
+          MakeDelivery("dlv_2", "sub_a", "usr_1", 1, DeliveryState::kDelivered),
+          MakeDelivery("dlv_1", "sub_b", "usr_1", 1)};
 }
 
 TEST_P(StoreContract, ListDeliveriesFiltersInAuditSeqThenSubscriptionOrder) {
@@ -808,7 +808,7 @@ TEST_P(StoreContract, ListDeliveriesFiltersInAuditSeqThenSubscriptionOrder) {
 }
 
 TEST_P(StoreContract, DeliveriesAreReplacedWholeById) {
-  WebhookDelivery d = Delivery("dlv_1", "sub_a", "usr_1", 4);
+  WebhookDelivery d = MakeDelivery("dlv_1", "sub_a", "usr_1", 4);
   ASSERT_OK(store().ApplySync({.deliveries = {d}}));
   d.state = DeliveryState::kDelivered;
   d.attempts = 3;
@@ -1110,3 +1110,9 @@ INSTANTIATE_TEST_SUITE_P(Sqlite, StoreContract, ::testing::Values(SqliteFile(), 
 
 }  // namespace
 }  // namespace agentdraft::store
+
+// This file's macros stop here: the test binaries are unity builds (tests/CMakeLists.txt).
+#undef EXPECT_OK
+#undef ASSERT_OK
+#undef EXPECT_CONFLICT
+#undef MUST

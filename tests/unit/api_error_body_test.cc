@@ -6,7 +6,6 @@
 // without a socket.
 #include <gtest/gtest.h>
 
-#include <cstring>
 #include <memory>
 #include <string>
 
@@ -16,37 +15,14 @@
 #include "daemon/engine/views.h"
 #include "daemon/store/sqlite_store.h"
 #include "tests/support/fake_clock.h"
+#include "tests/support/string_stream.h"
 
 namespace agentdraft::api {
 namespace {
 
-class StringStream final : public httplib::Stream {
- public:
-  explicit StringStream(std::string input) : input_(std::move(input)) {}
-  bool is_readable() const override { return pos_ < input_.size(); }
-  bool is_writable() const override { return true; }
-  ssize_t read(char* ptr, size_t size) override {
-    const size_t n = std::min(size, input_.size() - pos_);
-    std::memcpy(ptr, input_.data() + pos_, n);
-    pos_ += n;
-    return static_cast<ssize_t>(n);
-  }
-  ssize_t write(const char* ptr, size_t size) override {
-    output_.append(ptr, size);
-    return static_cast<ssize_t>(size);
-  }
-  void get_remote_ip_and_port(std::string& ip, int& port) const override { ip = "127.0.0.1"; port = 1; }
-  void get_local_ip_and_port(std::string& ip, int& port) const override { ip = "127.0.0.1"; port = 2; }
-  socket_t socket() const override { return INVALID_SOCKET; }
-  const std::string& output() const { return output_; }
+using testing::StringStream;
 
- private:
-  std::string input_;
-  size_t pos_ = 0;
-  std::string output_;
-};
-
-struct Answer {
+struct ErrorAnswer {
   int status = 0;
   nlohmann::json body;
 };
@@ -77,11 +53,11 @@ class ApiErrorBodyTest : public ::testing::Test {
   }
 
   // Serves one raw request; the answer's status and JSON body (null if not JSON).
-  Answer Serve(const std::string& raw) {
+  ErrorAnswer Serve(const std::string& raw) {
     StringStream stream(raw);
     server_->ServeStream(stream, /*owner_socket=*/false, 1);
     const std::string& out = stream.output();
-    Answer a;
+    ErrorAnswer a;
     if (out.rfind("HTTP/1.1 ", 0) != 0) return a;
     a.status = std::stoi(out.substr(9, 3));
     const size_t body = out.find("\r\n\r\n");
@@ -100,7 +76,7 @@ class ApiErrorBodyTest : public ::testing::Test {
 
 TEST_F(ApiErrorBodyTest, UnknownPathThatIsNotUtf8IsA404) {
   for (const char* path : {"/%9F", "/\x9f\x9f", "/v1/bookings/x/%C3"}) {
-    Answer a;
+    ErrorAnswer a;
     ASSERT_NO_THROW(a = Serve(std::string("GET ") + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n")) << path;
     EXPECT_EQ(a.status, 404) << path;
     ASSERT_TRUE(a.body.is_object()) << path;
@@ -114,7 +90,7 @@ TEST_F(ApiErrorBodyTest, TimeCutMidCharacterInTheMessageIsA400) {
   std::string start = "a";
   for (int i = 0; i < 40; ++i) start += "\xC3\xA9";
   const std::string body = nlohmann::json{{"start", start}, {"end", "2026-06-02T10:00:00Z"}}.dump();
-  const Answer a = Serve("POST /v1/bookings HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " + key_ +
+  const ErrorAnswer a = Serve("POST /v1/bookings HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " + key_ +
                          "\r\nContent-Type: application/json\r\nContent-Length: " +
                          std::to_string(body.size()) + "\r\n\r\n" + body);
   EXPECT_EQ(a.status, 400);

@@ -16,25 +16,25 @@ namespace {
 constexpr char kNewYork[] = "America/New_York";
 constexpr char kBerlin[] = "Europe/Berlin";
 
-Time At(const char* rfc3339) {
+Time TimeAt(const char* rfc3339) {
   auto t = ParseRfc3339(rfc3339);
   EXPECT_TRUE(t.ok()) << rfc3339;
   return t.ok() ? *t : Time();
 }
 
-struct Case {
+struct FriendlyCase {
   const char* tz;
   const char* now;   // RFC 3339
   const char* text;  // what the person typed
   const char* want;  // RFC 3339
 };
 
-void ExpectParses(const std::vector<Case>& cases) {
-  for (const Case& c : cases) {
-    auto got = ParseFriendlyTime(c.text, c.tz, At(c.now));
+void ExpectParses(const std::vector<FriendlyCase>& cases) {
+  for (const FriendlyCase& c : cases) {
+    auto got = ParseFriendlyTime(c.text, c.tz, TimeAt(c.now));
     ASSERT_TRUE(got.ok()) << "\"" << c.text << "\" in \"" << c.tz << "\" at " << c.now << ": "
                           << got.status().message();
-    EXPECT_EQ(FormatRfc3339(*got), FormatRfc3339(At(c.want)))
+    EXPECT_EQ(FormatRfc3339(*got), FormatRfc3339(TimeAt(c.want)))
         << "\"" << c.text << "\" in \"" << c.tz << "\" at " << c.now;
   }
 }
@@ -201,7 +201,7 @@ TEST(FriendlyTime, NonexistentLocalTimeIsAnError) {
            {kBerlin, "2026-03-28T12:00:00+01:00", "2026-03-29 02:30"},
            {kBerlin, "2026-03-28T12:00:00+01:00", "tomorrow 2:00"},
        }) {
-    auto got = ParseFriendlyTime(g.text, g.tz, At(g.now));
+    auto got = ParseFriendlyTime(g.text, g.tz, TimeAt(g.now));
     ASSERT_FALSE(got.ok()) << g.text << " in " << g.tz << " gave " << FormatRfc3339(*got);
     EXPECT_EQ(got.status().code(), StatusCode::kInvalidArgument) << g.text;
     const std::string msg = got.status().message();
@@ -209,7 +209,7 @@ TEST(FriendlyTime, NonexistentLocalTimeIsAnError) {
     EXPECT_NE(msg.find(g.tz), std::string::npos) << msg;
     EXPECT_NE(msg.find("clocks move forward"), std::string::npos) << msg;
   }
-  auto got = ParseFriendlyTime("2026-03-08 02:30", kNewYork, At("2026-03-07T12:00:00Z"));
+  auto got = ParseFriendlyTime("2026-03-08 02:30", kNewYork, TimeAt("2026-03-07T12:00:00Z"));
   ASSERT_FALSE(got.ok());
   EXPECT_NE(got.status().message().find("2026-03-08 02:30"), std::string::npos)
       << got.status().message();
@@ -252,7 +252,7 @@ TEST(FriendlyTime, BadFormsAreInvalidArgumentWithAMessage) {
            {"next week", "next"},
            {"2026-06-01T14:00:00+2:00", "2026-06-01"},
        }) {
-    auto got = ParseFriendlyTime(b.text, kBerlin, At(kBerlinNow));
+    auto got = ParseFriendlyTime(b.text, kBerlin, TimeAt(kBerlinNow));
     ASSERT_FALSE(got.ok()) << "\"" << b.text << "\" gave " << FormatRfc3339(*got);
     EXPECT_EQ(got.status().code(), StatusCode::kInvalidArgument) << b.text;
     const std::string msg = got.status().message();
@@ -263,7 +263,7 @@ TEST(FriendlyTime, BadFormsAreInvalidArgumentWithAMessage) {
 }
 
 TEST(FriendlyTime, UnknownZoneIsAnErrorNamingIt) {
-  auto got = ParseFriendlyTime("16:00", "Mars/Olympus_Mons", At(kUtcNow));
+  auto got = ParseFriendlyTime("16:00", "Mars/Olympus_Mons", TimeAt(kUtcNow));
   ASSERT_FALSE(got.ok());
   EXPECT_EQ(got.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(got.status().message().find("Mars/Olympus_Mons"), std::string::npos)
@@ -282,11 +282,11 @@ TEST(FriendlyTime, KnowsZonesFromTzdata) {
 }
 
 TEST(FriendlyTime, FormatsLocalTimeWithWeekdayAndAbbreviation) {
-  Time winter = At("2026-11-24T15:00:59.900Z");
+  Time winter = TimeAt("2026-11-24T15:00:59.900Z");
   EXPECT_EQ(FormatLocalTime(winter, kBerlin), "Tue 2026-11-24 16:00 CET");
   EXPECT_EQ(FormatLocalTime(winter, kNewYork), "Tue 2026-11-24 10:00 EST");
   EXPECT_EQ(FormatLocalTime(winter, ""), "Tue 2026-11-24 15:00 UTC");
-  Time summer = At("2026-06-10T23:30:00Z");
+  Time summer = TimeAt("2026-06-10T23:30:00Z");
   EXPECT_EQ(FormatLocalTime(summer, kBerlin), "Thu 2026-06-11 01:30 CEST");
   EXPECT_EQ(FormatLocalTime(summer, kNewYork), "Wed 2026-06-10 19:30 EDT");
   EXPECT_EQ(FormatLocalTime(summer, "UTC"), "Wed 2026-06-10 23:30 UTC");
@@ -294,7 +294,7 @@ TEST(FriendlyTime, FormatsLocalTimeWithWeekdayAndAbbreviation) {
 }
 
 TEST(FriendlyTime, ParsedTimeFormatsBackAsTyped) {
-  Time now = At("2026-11-23T12:00:00+01:00");  // a Monday in Berlin
+  Time now = TimeAt("2026-11-23T12:00:00+01:00");  // a Monday in Berlin
   auto got = ParseFriendlyTime("tue 4pm", kBerlin, now);
   ASSERT_TRUE(got.ok()) << got.status().message();
   EXPECT_EQ(FormatLocalTime(*got, kBerlin), "Tue 2026-11-24 16:00 CET");
@@ -310,7 +310,7 @@ namespace {
 // then) is an instant in year -1, which FormatRfc3339 wrote as "-001-12-31T19:18:44Z", a text
 // nothing reads back. Results outside years 0000-9999 in UTC are errors now.
 TEST(FriendlyTime, RejectsResultsOutsideYears0000To9999) {
-  const Time now = At("2026-06-10T15:00:00Z");
+  const Time now = TimeAt("2026-06-10T15:00:00Z");
   for (auto [text, tz] : {std::pair{"0000-01-01T01:00", "Asia/Kathmandu"},
                           std::pair{"0000-01-01", "Europe/Berlin"},
                           std::pair{"9999-12-31 23:30", "America/New_York"},

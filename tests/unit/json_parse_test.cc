@@ -6,18 +6,15 @@
 
 #include <string>
 
+#include "tests/support/nested_json.h"
+
 namespace agentdraft {
 namespace {
 
+using testing::NestedObjects;
+
 std::string Nested(int depth, char open = '[', char close = ']') {
   return std::string(depth, open) + std::string(depth, close);
-}
-
-// {"a":{"a":…{}…}} with `depth` objects.
-std::string NestedObjects(int depth) {
-  std::string text;
-  for (int i = 1; i < depth; ++i) text += "{\"a\":";
-  return text + "{}" + std::string(depth - 1, '}');
 }
 
 TEST(JsonParse, ParsesAnObjectWithinTheLimits) {

@@ -16,14 +16,14 @@ json Row(int64_t seq, const std::string& at, const std::string& actor, const std
           {"resource", resource}, {"payload", payload}};
 }
 
-json Claim(const std::string& agent, int priority, const std::string& arrived, json extra = json::object()) {
+json ClaimPayload(const std::string& agent, int priority, const std::string& arrived, json extra = json::object()) {
   json p = {{"agent_id", agent}, {"priority", priority}, {"start", "2031-01-01T10:00:00Z"},
             {"end", "2031-01-01T10:30:00Z"}, {"arrived_at", arrived}};
   p.update(extra);
   return p;
 }
 
-const json kAgents = json::array({
+const json kRaceAgents = json::array({
     {{"agent_id", "agt_low"}, {"name", "low"}, {"priority", 2}, {"rank", 2}},
     {{"agent_id", "agt_top"}, {"name", "top"}, {"priority", 1}, {"rank", 1}},
 });
@@ -35,16 +35,16 @@ const json kSettings = {{"tie_window_ms", 20}, {"bump_window_seconds", 30}, {"ho
 json Log() {
   return json::array({
       Row(1, "2031-01-01T09:00:00.020Z", "agt_low", "booking.committed", "bkg_1",
-          Claim("agt_low", 2, "2031-01-01T09:00:00.000000Z")),
+          ClaimPayload("agt_low", 2, "2031-01-01T09:00:00.000000Z")),
       Row(2, "2031-01-01T09:00:05Z", "agt_top", "booking.evicted", "bkg_1",
           {{"booking_id", "bkg_1"}, {"agent_id", "agt_low"}, {"evicted_by", "bkg_2"}}),
       Row(3, "2031-01-01T09:00:05Z", "agt_top", "booking.committed", "bkg_2",
-          Claim("agt_top", 1, "2031-01-01T09:00:05.000000Z", {{"evicted_booking_ids", {"bkg_1"}}})),
+          ClaimPayload("agt_top", 1, "2031-01-01T09:00:05.000000Z", {{"evicted_booking_ids", {"bkg_1"}}})),
       Row(4, "2031-01-01T09:00:05.500Z", "agt_low", "booking.rejected", "bkg_2",
-          Claim("agt_low", 2, "2031-01-01T09:00:05.500000Z",
+          ClaimPayload("agt_low", 2, "2031-01-01T09:00:05.500000Z",
                 {{"reason", "outranked"}, {"winning_claim_id", "bkg_2"}, {"winning_agent_id", "agt_top"}})),
       Row(5, "2031-01-01T12:00:00.020Z", "agt_low", "booking.committed", "bkg_3",
-          Claim("agt_low", 2, "2031-01-01T12:00:00.000000Z",
+          ClaimPayload("agt_low", 2, "2031-01-01T12:00:00.000000Z",
                 {{"start", "2031-01-02T10:00:00Z"}, {"end", "2031-01-02T10:30:00Z"}})),
   });
 }
@@ -53,7 +53,7 @@ TEST(RaceRecord, AWindowBringsInTheClaimsItsRowsReferTo) {
   RecordOptions o;
   o.since = *ParseRfc3339("2031-01-01T09:00:04Z");  // after low's booking was made
   o.until = *ParseRfc3339("2031-01-01T10:00:00Z");
-  auto doc = RecordScenario(Log(), kAgents, kSettings, o);
+  auto doc = RecordScenario(Log(), kRaceAgents, kSettings, o);
   ASSERT_TRUE(doc.ok()) << doc.status().ToString();
   const Json& steps = (*doc)["steps"];
   ASSERT_EQ(steps.size(), 3u) << doc->dump(2);
@@ -79,14 +79,14 @@ TEST(RaceRecord, TheLastRaceIsTheNewestRejectionAndItsNeighbours) {
   RecordOptions o;
   o.last_race = true;
   o.race_gap = std::chrono::seconds(1);
-  auto doc = RecordScenario(Log(), kAgents, kSettings, o);
+  auto doc = RecordScenario(Log(), kRaceAgents, kSettings, o);
   ASSERT_TRUE(doc.ok());
   // The rejection at 5.5 s and top's commit 0.5 s before it; low's booking 5 s before that is
   // outside the gap but comes in as the claim top evicted. The unrelated 12:00 commit does not.
   EXPECT_EQ((*doc)["steps"].size(), 3u) << doc->dump(2);
 
   o.race_gap = std::chrono::milliseconds(100);
-  doc = RecordScenario(Log(), kAgents, kSettings, o);
+  doc = RecordScenario(Log(), kRaceAgents, kSettings, o);
   ASSERT_TRUE(doc.ok());
   EXPECT_EQ((*doc)["steps"].size(), 3u);  // top's commit still comes in: it won
 }
@@ -94,11 +94,11 @@ TEST(RaceRecord, TheLastRaceIsTheNewestRejectionAndItsNeighbours) {
 TEST(RaceRecord, NothingToRecordIsNotFound) {
   RecordOptions o;
   o.since = *ParseRfc3339("2032-01-01T00:00:00Z");
-  auto doc = RecordScenario(Log(), kAgents, kSettings, o);
+  auto doc = RecordScenario(Log(), kRaceAgents, kSettings, o);
   EXPECT_EQ(doc.status().code(), StatusCode::kNotFound);
   RecordOptions last;
   last.last_race = true;
-  EXPECT_EQ(RecordScenario(json::array(), kAgents, kSettings, last).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(RecordScenario(json::array(), kRaceAgents, kSettings, last).status().code(), StatusCode::kNotFound);
 }
 
 }  // namespace

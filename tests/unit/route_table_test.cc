@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cstring>
 #include <map>
 #include <memory>
 #include <ostream>
@@ -22,6 +21,7 @@
 #include "daemon/api/server.h"
 #include "daemon/store/sqlite_store.h"
 #include "tests/support/fake_clock.h"
+#include "tests/support/string_stream.h"
 #include "tests/support/temp_dir.h"
 
 namespace agentdraft::api {
@@ -33,31 +33,7 @@ using namespace std::chrono_literals;
 const std::vector<std::string> kMethods = {"GET", "HEAD", "OPTIONS", "TRACE", "CONNECT",
                                            "POST", "PUT", "PATCH", "DELETE"};
 
-class StringStream final : public httplib::Stream {
- public:
-  explicit StringStream(std::string input) : input_(std::move(input)) {}
-  bool is_readable() const override { return pos_ < input_.size(); }
-  bool is_writable() const override { return true; }
-  ssize_t read(char* ptr, size_t size) override {
-    const size_t n = std::min(size, input_.size() - pos_);
-    std::memcpy(ptr, input_.data() + pos_, n);
-    pos_ += n;
-    return static_cast<ssize_t>(n);
-  }
-  ssize_t write(const char* ptr, size_t size) override {
-    output_.append(ptr, size);
-    return static_cast<ssize_t>(size);
-  }
-  void get_remote_ip_and_port(std::string& ip, int& port) const override { ip = "127.0.0.1"; port = 1; }
-  void get_local_ip_and_port(std::string& ip, int& port) const override { ip = "127.0.0.1"; port = 2; }
-  socket_t socket() const override { return INVALID_SOCKET; }
-  const std::string& output() const { return output_; }
-
- private:
-  std::string input_;
-  size_t pos_ = 0;
-  std::string output_;
-};
+using testing::StringStream;
 
 struct Answer {
   int status = 0;

@@ -196,7 +196,7 @@ TEST(WebhookTargetPolicy, LiteralRefusalsNameTheHostTheKindAndTheFlag) {
 
 // This machine's own name, when it resolves to loopback addresses only (as /etc/hosts makes it
 // on most machines and containers); "" otherwise.
-std::string LoopbackHostName() {
+std::string HostNameIfLoopbackOnly() {
   char name[256] = {};
   if (gethostname(name, sizeof name - 1) != 0 || ClassifyLiteral(name)) return "";
   addrinfo hints{};
@@ -214,7 +214,7 @@ std::string LoopbackHostName() {
 TEST(WebhookTargetPolicy, ANameIsJudgedOnTheAddressesItResolvesTo) {
   // A name that does not resolve is not refused here; its deliveries cannot connect.
   EXPECT_EQ(CheckSubscriptionTarget("http://no-such-host.invalid/", TargetPolicy{false, false}), "");
-  const std::string name = LoopbackHostName();
+  const std::string name = HostNameIfLoopbackOnly();
   if (name.empty()) GTEST_SKIP() << "this machine's name does not resolve to loopback only";
   EXPECT_EQ(CheckSubscriptionTarget("http://" + name + ":9/", TargetPolicy{}), "");
   const std::string refusal = CheckSubscriptionTarget("http://" + name + ":9/", TargetPolicy{false, true});

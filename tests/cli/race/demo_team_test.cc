@@ -9,7 +9,7 @@ namespace agentdraft::cli {
 namespace {
 
 // "name:priority …" in creation order.
-std::string Render(const std::vector<DemoAgent>& cast) {
+std::string RenderCast(const std::vector<DemoAgent>& cast) {
   std::string out;
   for (const DemoAgent& a : cast)
     out += (out.empty() ? "" : " ") + a.name + ":" + std::to_string(a.priority);
@@ -17,17 +17,17 @@ std::string Render(const std::vector<DemoAgent>& cast) {
 }
 
 TEST(DemoCast, FiveAgentsAreRankedOutOfCreationOrder) {
-  EXPECT_EQ(Render(DemoCast(5)), "sales-bot:2 recruit-bot:3 focus-blocker:5 exec-ea:1 ops-bot:4");
+  EXPECT_EQ(RenderCast(DemoCast(5)), "sales-bot:2 recruit-bot:3 focus-blocker:5 exec-ea:1 ops-bot:4");
 }
 
 TEST(DemoCast, AgentsBeyondFiveAreNumberedAndRankedBelowTheNamedOnes) {
-  EXPECT_EQ(Render(DemoCast(7)),
+  EXPECT_EQ(RenderCast(DemoCast(7)),
             "sales-bot:2 recruit-bot:3 focus-blocker:5 exec-ea:1 ops-bot:4 agent-6:6 agent-7:7");
 }
 
 TEST(DemoCast, FewerThanFiveAreRankedInReverseCreationOrder) {
-  EXPECT_EQ(Render(DemoCast(2)), "sales-bot:2 recruit-bot:1");
-  EXPECT_EQ(Render(DemoCast(4)), "sales-bot:4 recruit-bot:3 focus-blocker:2 exec-ea:1");
+  EXPECT_EQ(RenderCast(DemoCast(2)), "sales-bot:2 recruit-bot:1");
+  EXPECT_EQ(RenderCast(DemoCast(4)), "sales-bot:4 recruit-bot:3 focus-blocker:2 exec-ea:1");
 }
 
 TEST(DemoCast, PrioritiesAreOneToNAndNeverInCreationOrder) {
@@ -44,7 +44,7 @@ TEST(DemoCast, PrioritiesAreOneToNAndNeverInCreationOrder) {
 }
 
 TEST(DemoCast, SuffixGoesOnEveryName) {
-  EXPECT_EQ(Render(DemoCast(6, "-k3x9")),
+  EXPECT_EQ(RenderCast(DemoCast(6, "-k3x9")),
             "sales-bot-k3x9:2 recruit-bot-k3x9:3 focus-blocker-k3x9:5 exec-ea-k3x9:1 "
             "ops-bot-k3x9:4 agent-6-k3x9:6");
 }
