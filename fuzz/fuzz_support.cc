@@ -20,28 +20,6 @@ void Fail(const std::string& what, const std::string& detail) {
   std::abort();
 }
 
-ssize_t StringStream::read(char* ptr, size_t size) {
-  const size_t n = std::min(size, input_.size() - pos_);
-  std::memcpy(ptr, input_.data() + pos_, n);
-  pos_ += n;
-  return static_cast<ssize_t>(n);
-}
-
-ssize_t StringStream::write(const char* ptr, size_t size) {
-  output_.append(ptr, size);
-  return static_cast<ssize_t>(size);
-}
-
-void StringStream::get_remote_ip_and_port(std::string& ip, int& port) const {
-  ip = "127.0.0.1";
-  port = 40000;
-}
-
-void StringStream::get_local_ip_and_port(std::string& ip, int& port) const {
-  ip = "127.0.0.1";
-  port = 8080;
-}
-
 namespace {
 bool ReadLine(const std::string& raw, size_t& pos, std::string* line) {
   const size_t eol = raw.find("\r\n", pos);

@@ -17,30 +17,16 @@
 #include "daemon/engine/engine.h"
 #include "daemon/store/sqlite_store.h"
 #include "daemon/webhooks/webhooks.h"
+#include "tests/support/string_stream.h"
 
 namespace agentdraft::fuzz {
 
 // Prints `what` (and `detail`) to stderr and aborts: how a fuzzer reports a finding.
 [[noreturn]] void Fail(const std::string& what, const std::string& detail = "");
 
-// An httplib::Stream over a string: reads the request bytes, collects the answer bytes.
-class StringStream final : public httplib::Stream {
- public:
-  explicit StringStream(std::string input) : input_(std::move(input)) {}
-  bool is_readable() const override { return pos_ < input_.size(); }
-  bool is_writable() const override { return true; }
-  ssize_t read(char* ptr, size_t size) override;
-  ssize_t write(const char* ptr, size_t size) override;
-  void get_remote_ip_and_port(std::string& ip, int& port) const override;
-  void get_local_ip_and_port(std::string& ip, int& port) const override;
-  socket_t socket() const override { return INVALID_SOCKET; }
-  const std::string& output() const { return output_; }
-
- private:
-  std::string input_;
-  size_t pos_ = 0;
-  std::string output_;
-};
+// An httplib::Stream over a string: reads the request bytes, collects the answer bytes (the
+// tests' one, tests/support/string_stream.h).
+using StringStream = testing::StringStream;
 
 struct HttpAnswer {
   int status = 0;

@@ -1,6 +1,7 @@
 // StringStream: an httplib::Stream over a string, so that a test can hand one raw request to
 // ApiServer::ServeStream (the daemon's routes, error handler and engine, without a socket) and
-// read the raw answer back. Shared by tests/unit/api_error_body_test.cc and route_table_test.cc.
+// read the raw answer back. Shared by tests/unit/api_error_body_test.cc, route_table_test.cc and
+// the fuzzers (fuzz/fuzz_support.h).
 #pragma once
 
 #include <httplib.h>
